@@ -1,0 +1,61 @@
+# The two commands a newcomer needs: `make run` serves the site, `make test` runs the tests.
+# Each does its own set-up: virtualenv in .venv/, pinned install, translations, static files,
+# migrations and, on an empty database, the default content.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+-include .env
+export
+
+.PHONY: run setup build test test-unit test-browser lint format messages clean
+
+run: setup
+	$(BIN)/honcho -f Procfile start --port $(PORT)
+
+setup: $(VENV)/.runtime build
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py load_content content/default --if-empty
+
+# Build artefacts that are not kept in git: compiled catalogues and collected static files.
+build: $(VENV)/.runtime
+	$(BIN)/pybabel -q compile -d locale -D django
+	$(BIN)/python manage.py collectstatic --noinput -v0
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $@
+
+$(VENV)/.dev: requirements-dev.lock requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	touch $@ $(VENV)/.runtime
+
+test: $(VENV)/.dev build lint test-unit
+
+test-unit: $(VENV)/.dev build
+	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+# Drives Debian's Chromium (/usr/bin/chromium) with Playwright; never downloads a browser.
+test-browser: $(VENV)/.dev build
+	$(BIN)/pytest -m browser $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Developers only: refresh the .po catalogues after changing marked strings (needs GNU gettext).
+messages: $(VENV)/.dev
+	$(BIN)/python manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=var
+
+clean:
+	rm -rf $(VENV) staticfiles

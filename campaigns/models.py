@@ -1,0 +1,335 @@
+"""What a visitor reads: the campaign, its petitions, page sections, portraits, quotes, figures.
+
+Every visible text is data, edited in the admin in Markdown and kept per language (django-parler
+translation tables). A text missing in the visitor's language falls back to English, and the
+page says so (`Translatable.is_fallback`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from parler.models import TranslatableModel, TranslatedFields
+
+from .charts import bar_geometry, line_geometry
+
+SOURCE_LANGUAGE = settings.PARLER_DEFAULT_LANGUAGE_CODE
+
+
+class Translatable(TranslatableModel):
+    """Shared behaviour of every model whose texts are kept per language."""
+
+    class Meta:
+        abstract = True
+
+    def is_fallback(self, language: str | None = None) -> bool:
+        """True when the visitor's language has no text and the English source is shown."""
+        language = language or get_language() or SOURCE_LANGUAGE
+        return language != SOURCE_LANGUAGE and not self.has_translation(language)
+
+    @property
+    def shown_language(self) -> str:
+        """The language the shown text is really in (for the `lang` attribute)."""
+        language = get_language() or SOURCE_LANGUAGE
+        return SOURCE_LANGUAGE if self.is_fallback(language) else language
+
+
+class Petition(Translatable):
+    """A text people sign. The campaign's manifesto is the petition with slug `manifesto`."""
+
+    slug = models.SlugField(unique=True)
+    text_version = models.PositiveIntegerField(
+        default=1, help_text=_("Raise when the signed wording changes.")
+    )
+    text_date = models.DateField(_("date of the text"), null=True, blank=True)
+    is_open = models.BooleanField(_("open for signatures"), default=True)
+    # Maintained atomically by the signatures app; read on every page, never COUNT(*)-ed.
+    signature_count = models.PositiveIntegerField(default=0, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    translations = TranslatedFields(
+        title=models.CharField(_("title"), max_length=200),
+        lead=models.CharField(
+            _("lead"),
+            max_length=400,
+            blank=True,
+            help_text=_("One or two sentences for link previews."),
+        ),
+        body=models.TextField(_("text (Markdown)")),
+    )
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.safe_translation_getter("title", any_language=True) or self.slug
+
+    def get_absolute_url(self) -> str:
+        if self.slug == "manifesto":
+            return reverse("campaigns:manifesto")
+        return reverse("campaigns:petition", args=[self.slug])
+
+
+class CampaignQuerySet(models.QuerySet):
+    def current(self) -> Campaign | None:
+        """The campaign this site runs (one per site; the first if several were loaded)."""
+        return self.select_related("petition").order_by("pk").first()
+
+
+class Campaign(Translatable):
+    key = models.SlugField(unique=True)
+    hashtag = models.CharField(max_length=100, blank=True, help_text=_("Without the #."))
+    launched_on = models.DateField(null=True, blank=True)
+    contact_email = models.EmailField(blank=True)
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        help_text=_("The text the campaign asks people to sign."),
+    )
+
+    translations = TranslatedFields(
+        name=models.CharField(_("name"), max_length=200),
+        tagline=models.CharField(_("tagline"), max_length=300, blank=True),
+        description=models.CharField(
+            _("description"),
+            max_length=400,
+            blank=True,
+            help_text=_("For search engines and link previews."),
+        ),
+    )
+
+    objects = CampaignQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.safe_translation_getter("name", any_language=True) or self.key
+
+
+class Partner(models.Model):
+    """An organisation that runs the campaign. Names are proper nouns: not translated."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="partners")
+    key = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    url = models.URLField(blank=True)
+    logo = models.ImageField(upload_to="partners/", blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Section(Translatable):
+    """A block of text on the campaign page; the page template places it by its key."""
+
+    class Extra(models.TextChoices):
+        NONE = "", _("nothing")
+        PARTNERS = "partners", _("the partner organisations")
+        SIGN = "sign", _("the call to sign, with the count")
+
+    key = models.SlugField(unique=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    extra = models.CharField(
+        max_length=20, choices=Extra.choices, blank=True, help_text=_("Shown after the text.")
+    )
+
+    translations = TranslatedFields(
+        title=models.CharField(_("title"), max_length=200),
+        body=models.TextField(_("text (Markdown)"), blank=True),
+    )
+
+    class Meta:
+        ordering = ["order", "key"]
+
+    def __str__(self) -> str:
+        return self.safe_translation_getter("title", any_language=True) or self.key
+
+
+class Portrait(Translatable):
+    """One line of "Who are they?": a person behind the number, described without a name."""
+
+    key = models.SlugField(unique=True)
+    section = models.SlugField(
+        blank=True, help_text=_("Key of the campaign-page section it is shown in.")
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    translations = TranslatedFields(text=models.CharField(_("text"), max_length=300))
+
+    class Meta:
+        ordering = ["order", "key"]
+
+    def __str__(self) -> str:
+        return self.safe_translation_getter("text", any_language=True) or self.key
+
+
+class Quote(Translatable):
+    """A voice of the campaign: original wording kept, translations beside it."""
+
+    key = models.SlugField(unique=True)
+    section = models.SlugField(help_text=_("Key of the campaign-page section it belongs to."))
+    speaker = models.CharField(max_length=200)
+    original_text = models.TextField()
+    original_language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    translations = TranslatedFields(
+        text=models.TextField(
+            _("translation"), blank=True, help_text=_("Empty in the quote's original language.")
+        ),
+        speaker_role=models.CharField(_("speaker's role"), max_length=200, blank=True),
+        source=models.CharField(_("source"), max_length=300, blank=True),
+    )
+
+    class Meta:
+        ordering = ["order", "key"]
+
+    def __str__(self) -> str:
+        return f"{self.speaker}: {self.original_text[:50]}"
+
+    def shown_text(self) -> str:
+        """The quote in the visitor's language when translated, else in the original."""
+        language = get_language() or SOURCE_LANGUAGE
+        if language != self.original_language and self.has_translation(language):
+            return (
+                self.safe_translation_getter("text", language_code=language) or self.original_text
+            )
+        return self.original_text
+
+    def is_translated(self) -> bool:
+        return self.shown_text() != self.original_text
+
+
+class Qualifier(models.TextChoices):
+    EXACT = "exact", _("exactly")
+    ABOUT = "about", _("about")
+    MORE_THAN = "more_than", _("more than")
+    AT_LEAST = "at_least", _("at least")
+
+
+class SourcedValue(models.Model):
+    """A number with its qualifier, its source and the date it was true."""
+
+    value = models.DecimalField(max_digits=12, decimal_places=1)
+    qualifier = models.CharField(max_length=10, choices=Qualifier.choices, default=Qualifier.EXACT)
+    as_of = models.DateField(_("as of"), null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    source_url = models.URLField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    def formatted_number(self) -> str:
+        value = int(self.value) if self.value == int(self.value) else self.value
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
+
+    def display_value(self) -> str:
+        """ "more than 1,100" in the visitor's language and number format."""
+        number = self.formatted_number()
+        if self.qualifier == Qualifier.ABOUT:
+            return gettext("about %(number)s") % {"number": number}
+        if self.qualifier == Qualifier.MORE_THAN:
+            return gettext("more than %(number)s") % {"number": number}
+        if self.qualifier == Qualifier.AT_LEAST:
+            return gettext("at least %(number)s") % {"number": number}
+        return number
+
+
+class Figure(Translatable, SourcedValue):
+    """A headline number (political prisoners held now, released early, …)."""
+
+    key = models.SlugField(unique=True)
+    section = models.SlugField(
+        blank=True, help_text=_("Key of the campaign-page section it is shown in.")
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    translations = TranslatedFields(
+        label=models.CharField(_("label"), max_length=300),
+    )
+
+    class Meta:
+        ordering = ["order", "key"]
+
+    def __str__(self) -> str:
+        return self.safe_translation_getter("label", any_language=True) or self.key
+
+
+class Chart(Translatable):
+    """A set of sourced numbers drawn as an inline-SVG chart: bars by country, or a line in time."""
+
+    class Kind(models.TextChoices):
+        BAR = "bar", _("bars by country")
+        LINE = "line", _("line over time")
+
+    key = models.SlugField(unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    section = models.SlugField(
+        blank=True, help_text=_("Key of the campaign-page section it is shown in.")
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    translations = TranslatedFields(
+        title=models.CharField(_("title"), max_length=200),
+        description=models.TextField(_("description"), blank=True),
+        unit=models.CharField(_("unit"), max_length=100, blank=True),
+    )
+
+    class Meta:
+        ordering = ["order", "key"]
+
+    def __str__(self) -> str:
+        return self.safe_translation_getter("title", any_language=True) or self.key
+
+    def geometry(self) -> dict:
+        return bar_geometry(self) if self.kind == self.Kind.BAR else line_geometry(self)
+
+    def sources(self) -> list[tuple[str, str]]:
+        """Distinct (source, url) pairs of the points, in order of appearance."""
+        seen: dict[str, str] = {}
+        for point in self.points.all():
+            if point.source and point.source not in seen:
+                seen[point.source] = point.source_url
+        return list(seen.items())
+
+
+class ChartPoint(SourcedValue):
+    chart = models.ForeignKey(Chart, on_delete=models.CASCADE, related_name="points")
+    country = CountryField(blank=True, help_text=_("For bar charts by country."))
+    date = models.DateField(null=True, blank=True, help_text=_("For line charts over time."))
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "date", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.country.code or self.date}: {self.value}"
+
+    @property
+    def label(self) -> str:
+        if self.country:
+            return str(self.country.name)
+        return formats.date_format(self.date, "YEAR_MONTH_FORMAT") if self.date else ""
+
+
+class Page(Translatable):
+    """A plain page: privacy policy, imprint."""
+
+    slug = models.SlugField(unique=True)
+
+    translations = TranslatedFields(
+        title=models.CharField(_("title"), max_length=200),
+        body=models.TextField(_("text (Markdown)")),
+    )
+
+    def __str__(self) -> str:
+        return self.safe_translation_getter("title", any_language=True) or self.slug

@@ -1,0 +1,145 @@
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from campaigns.content_pack import ContentPackError, dump_pack, load_pack
+from campaigns.models import Campaign, Chart, Partner, Petition, Section
+from conftest import DEFAULT_PACK
+
+pytestmark = pytest.mark.django_db
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_loading_the_default_pack_creates_the_campaign_and_manifesto():
+    report = load_pack(DEFAULT_PACK)
+    assert report.created
+    campaign = Campaign.objects.current()
+    assert campaign.hashtag == "releasenow"
+    assert campaign.petition.slug == "manifesto"
+    assert campaign.partners.count() == 5
+    assert Chart.objects.get(key="prisoner_history").points.count() == 7
+
+
+def test_a_fresh_site_starts_at_zero_signatures():
+    load_pack(DEFAULT_PACK)
+    assert Petition.objects.get(slug="manifesto").signature_count == 0
+
+
+def test_loading_twice_changes_nothing():
+    load_pack(DEFAULT_PACK)
+    stamp = Petition.objects.get(slug="manifesto").updated_at
+    report = load_pack(DEFAULT_PACK)
+    assert not report.changed, report.updated
+    assert Petition.objects.get(slug="manifesto").updated_at == stamp
+
+
+def test_load_content_command_reports_and_is_idempotent(capsys):
+    call_command("load_content", str(DEFAULT_PACK))
+    call_command("load_content", str(DEFAULT_PACK))
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1].endswith("0 created, 0 updated, 51 unchanged")
+
+
+def test_load_content_if_empty_leaves_an_existing_site_alone(capsys):
+    load_pack(DEFAULT_PACK)
+    Section.objects.filter(key="launch").update(order=99)
+    call_command("load_content", str(DEFAULT_PACK), "--if-empty")
+    assert Section.objects.get(key="launch").order == 99
+
+
+def test_dump_then_load_reproduces_the_same_content(tmp_path):
+    load_pack(DEFAULT_PACK)
+    dump_pack(tmp_path / "a")
+    report = load_pack(tmp_path / "a")
+    assert not report.changed, report.updated
+    dump_pack(tmp_path / "b")
+    assert read_tree(tmp_path / "a") == read_tree(tmp_path / "b")
+
+
+def test_a_changed_text_in_the_pack_updates_only_that_text(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK, pack)
+    load_pack(pack)
+    path = pack / "en" / "sections" / "who.md"
+    path.write_text(path.read_text().replace("Who are they?", "Who are the prisoners?"))
+    report = load_pack(pack)
+    assert report.updated == ["en/sections/who (title)"]
+    assert not report.created
+    section = Section.objects.get(key="who")
+    section.set_current_language("en")
+    assert section.title == "Who are the prisoners?"
+
+
+def test_a_second_language_is_added_by_a_folder(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK, pack)
+    (pack / "de" / "sections").mkdir(parents=True)
+    (pack / "de" / "sections" / "who.md").write_text("---\ntitle: Wer sind sie?\n---\nMenschen.\n")
+    load_pack(pack)
+    section = Section.objects.get(key="who")
+    assert section.has_translation("de")
+    section.set_current_language("de")
+    assert (section.title, section.body) == ("Wer sind sie?", "Menschen.")
+
+
+def test_partner_logos_are_loaded_once(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK, pack)
+    (pack / "logos").mkdir()
+    (pack / "logos" / "p.svg").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    text = (pack / "pack.yaml").read_text()
+    (pack / "pack.yaml").write_text(
+        text.replace(
+            "  url: https://politzek.me/\n  order: 2\n  logo: ''",
+            "  url: https://politzek.me/\n  order: 2\n  logo: logos/p.svg",
+        )
+    )
+    load_pack(pack)
+    assert Partner.objects.get(key="politzek-me").logo.name.startswith("partners/p")
+    assert not load_pack(pack).changed
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("  hashtag: releasenow", "  hashtag: releasenow\n  colour: red"),
+            "campaign/releasenow: unknown fields colour",
+        ),
+        (("  launched_on: 2025-05-21", "  launched_on: yesterday"), "launched_on"),
+        (("  petition: manifesto", "  petition: nope"), "petition 'nope' is not in the pack"),
+        (("- slug: privacy", "- title: privacy"), "every entry of pages needs a slug"),
+        (("charts:", "chart:"), "unknown kinds chart"),
+    ],
+)
+def test_bad_packs_are_refused_with_a_clear_message_and_nothing_half_loaded(
+    tmp_path, change, message
+):
+    pack = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK, pack)
+    text = (pack / "pack.yaml").read_text()
+    assert change[0] in text
+    (pack / "pack.yaml").write_text(text.replace(change[0], change[1], 1))
+    with pytest.raises(ContentPackError, match=message):
+        load_pack(pack)
+    assert not Petition.objects.exists()
+
+
+def test_bad_front_matter_names_the_file(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK, pack)
+    (pack / "en" / "portraits" / "student.md").write_text("---\ntext: [unclosed\n---\n")
+    with pytest.raises(ContentPackError, match="student.md"):
+        load_pack(pack)
+
+
+def test_command_turns_pack_errors_into_command_errors(tmp_path):
+    with pytest.raises(CommandError, match="no pack.yaml"):
+        call_command("load_content", str(tmp_path))

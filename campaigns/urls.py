@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("manifesto/", views.petition, {"slug": "manifesto"}, name="manifesto"),
+    path("privacy/", views.page, {"slug": "privacy"}, name="privacy"),
+    path("imprint/", views.page, {"slug": "imprint"}, name="imprint"),
+    path("<slug:slug>/", views.petition, name="petition"),
+]

@@ -1,0 +1,64 @@
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from .models import Campaign, Chart, Figure, Page, Petition, Portrait, Quote, Section
+
+
+def group_by_section(objects) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for obj in objects:
+        grouped.setdefault(obj.section, []).append(obj)
+    return grouped
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The campaign page: its sections in order, each with the figures, charts, portraits and
+    quotes attached to it."""
+    campaign = Campaign.objects.current()
+    if campaign is None:
+        raise Http404("No campaign content loaded")
+    sections = list(Section.objects.prefetch_related("translations"))
+    attached = {
+        "figures": group_by_section(Figure.objects.prefetch_related("translations")),
+        "charts": group_by_section(Chart.objects.prefetch_related("translations", "points")),
+        "portraits": group_by_section(Portrait.objects.prefetch_related("translations")),
+        "quotes": group_by_section(Quote.objects.prefetch_related("translations")),
+    }
+    blocks = [
+        {
+            "section": section,
+            **{name: by_section.get(section.key, []) for name, by_section in attached.items()},
+        }
+        for section in sections
+    ]
+    shown = [
+        campaign,
+        *sections,
+        *(obj for group in attached.values() for objs in group.values() for obj in objs),
+    ]
+    return render(
+        request,
+        "campaigns/home.html",
+        {
+            "campaign": campaign,
+            "blocks": blocks,
+            "partners": campaign.partners.all(),
+            "petition": campaign.petition,
+            "fallback": any(obj.is_fallback() for obj in shown),
+        },
+    )
+
+
+def petition(request: HttpRequest, slug: str) -> HttpResponse:
+    """A petition's text with its count; the campaign's manifesto lives at /<lang>/manifesto/."""
+    petition = get_object_or_404(Petition.objects.prefetch_related("translations"), slug=slug)
+    return render(
+        request,
+        "campaigns/petition.html",
+        {"petition": petition, "fallback": petition.is_fallback()},
+    )
+
+
+def page(request: HttpRequest, slug: str) -> HttpResponse:
+    page = get_object_or_404(Page.objects.prefetch_related("translations"), slug=slug)
+    return render(request, "campaigns/page.html", {"page": page, "fallback": page.is_fallback()})

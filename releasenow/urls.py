@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from . import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt),
+    path("admin/", admin.site.urls),
+    # Uploaded images (partner logos). Several app servers need shared storage for these.
+    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+]
+urlpatterns += i18n_patterns(path("", include("campaigns.urls")))
