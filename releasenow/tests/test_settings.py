@@ -1,8 +1,8 @@
 """Settings are read from the environment at start-up, so each case runs in a fresh process."""
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 
