@@ -7,10 +7,12 @@ fresh clone run on SQLite on a laptop. Production differs by data, not by code: 
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -45,22 +47,37 @@ def env_secret(name: str) -> str:
     return os.environ.get(name, "")
 
 
-def local_secret(path: Path) -> str:
+def local_secret(
+    path: Path, generate: Callable[[], str] = lambda: secrets.token_urlsafe(50)
+) -> str:
     """A secret generated once and kept in DATA_DIR, so a laptop needs no configuration.
 
     Several app servers behind a load balancer must share one value: set it in the environment.
     """
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_text().strip()
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(50))
+            f.write(generate())
     return path.read_text().strip()
 
 
 DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var"))).resolve()
 
 SECRET_KEY = env_secret("SECRET_KEY") or local_secret(DATA_DIR / "secret_key")
+
+# Signers' e-mail addresses are encrypted with these keys (comma-separated Fernet keys; the
+# first encrypts, all decrypt) and made unique through a keyed digest. Keep them out of the
+# database and its backups; losing them makes the stored addresses unreadable.
+EMAIL_ENCRYPTION_KEYS = [
+    key.strip() for key in env_secret("EMAIL_ENCRYPTION_KEYS").split(",") if key.strip()
+] or [
+    local_secret(DATA_DIR / "email_encryption_key", generate=lambda: Fernet.generate_key().decode())
+]
+EMAIL_DIGEST_KEY = env_secret("EMAIL_DIGEST_KEY") or local_secret(DATA_DIR / "email_digest_key")
 DEBUG = env_bool("DEBUG", False)
 
 SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")
@@ -84,6 +101,7 @@ INSTALLED_APPS = [
     "django_countries",
     "csp",
     "campaigns",
+    "signatures",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +250,19 @@ if env("EMAIL_URL") or env("EMAIL_HOST"):
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 else:
     EMAIL_BACKEND = "releasenow.lib.emails.OutboxBackend"
+
+# Signing. Beyond the rate limit signatures are held for staff, never refused.
+SIGNING_RATE_LIMIT = env("SIGNING_RATE_LIMIT", "30/m")
+# The request header that carries the client address behind a proxy (e.g. HTTP_X_REAL_IP).
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "REMOTE_ADDR")
+# Proof-of-work cost: the largest number a browser may have to try (about 0.3 s on a phone).
+ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 50000)
+CONFIRMATION_DAYS = 7
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+if not env("REDIS_URL"):
+    # Without Redis each process counts for itself: still a limit, just a looser one.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1.
 if env_bool("SECURE_PROXY_SSL_HEADER", False):

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from signatures.urls import api_urlpatterns
+
 from . import views
 
 urlpatterns = [
@@ -13,4 +15,8 @@ urlpatterns = [
     # Uploaded images (partner logos). Several app servers need shared storage for these.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]
-urlpatterns += i18n_patterns(path("", include("campaigns.urls")))
+urlpatterns += api_urlpatterns
+urlpatterns += i18n_patterns(
+    path("", include("signatures.urls")),
+    path("", include("campaigns.urls")),
+)

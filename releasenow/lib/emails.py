@@ -30,3 +30,27 @@ class OutboxBackend(BaseEmailBackend):
             path.write_bytes(message.message().as_bytes(linesep="\r\n"))
             sent += 1
         return sent
+
+
+def render_email(template: str, context: dict, language: str) -> tuple[str, str, str]:
+    """Subject, text and HTML of `templates/emails/<template>-{subject,body}.{txt,html}`,
+    rendered in the recipient's language."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override(language):
+        subject = render_to_string(f"emails/{template}-subject.txt", context)
+        text = render_to_string(f"emails/{template}-body.txt", context)
+        html = render_to_string(f"emails/{template}-body.html", context)
+    return " ".join(subject.split()), text, html
+
+
+def send_email(template: str, to: str, context: dict, language: str) -> None:
+    """Render and send one message now. Call it from a task, never from a request."""
+    from django.core.mail import EmailMultiAlternatives
+
+    subject, text, html = render_email(template, context, language)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+    message.attach_alternative(html, "text/html")
+    message.extra_headers["Auto-Submitted"] = "auto-generated"
+    message.send()

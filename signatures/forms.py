@@ -1,0 +1,141 @@
+import re
+import unicodedata
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from .models import Signature
+
+# Bidirectional overrides and isolates can make a name display as something else.
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+URL_OR_EMAIL = re.compile(r"https?://|www\.|\S@\S|\.(com|org|net|ru|by|io|info)\b", re.I)
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def clean_text(value: str) -> str:
+    """NFC, no control or bidi-override characters, single spaces. Letters of any script stay."""
+    value = unicodedata.normalize("NFC", value or "").translate(BIDI_CONTROLS)
+    value = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in value)
+    return " ".join(value.split())
+
+
+class CleanCharField(forms.CharField):
+    def to_python(self, value):
+        return clean_text(super().to_python(value))
+
+
+def reject_links_and_formulas(value: str, what: str) -> None:
+    if URL_OR_EMAIL.search(value):
+        raise forms.ValidationError(
+            _("Please do not put web or e-mail addresses in your %(what)s."), params={"what": what}
+        )
+    if value.startswith(FORMULA_START):
+        raise forms.ValidationError(_("This may not start with =, +, - or @."))
+
+
+class SignatureForm(forms.Form):
+    full_name = CleanCharField(label=_("Full name"), max_length=120, min_length=2)
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("Only to confirm your signature. Never shown, never passed on."),
+    )
+    affiliation = CleanCharField(
+        label=_("Role or organisation"),
+        max_length=150,
+        required=False,
+        help_text=_("Optional, for example “Journalist” or “Human Rights Center Viasna”."),
+    )
+    city = CleanCharField(label=_("City"), max_length=100, required=False)
+    country = forms.ChoiceField(
+        label=_("Country"), choices=lambda: [("", "—"), *countries], required=False
+    )
+    visibility = forms.ChoiceField(
+        label=_("How your signature is shown"),
+        choices=Signature.Visibility.choices,
+        widget=forms.RadioSelect,
+    )
+    group = forms.ChoiceField(
+        label=_("I sign as"),
+        choices=Signature.Group.choices,
+        initial=Signature.Group.SUPPORTER,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("Shown in the list only after the campaign team has verified it."),
+    )
+    privacy_consent = forms.BooleanField(label=_("I have read the privacy notice."))
+    updates_consent = forms.BooleanField(
+        label=_("Send me campaign news by e-mail (you can unsubscribe at any time)."),
+        required=False,
+    )
+    # Set by the page when the Belarus warning has been shown; see clean().
+    belarus_warning_seen = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # Filled by the proof-of-work script; empty without JavaScript.
+    altcha = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+    # A field people never see; bots fill it in.
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Signers in Belarus see the risk before a public listing is accepted: the server
+        # switches the choice to "not listed" and asks once more. Choosing again is respected.
+        self.belarus_switched = (
+            self.is_bound
+            and self.data.get("country") == "BY"
+            and self.data.get("visibility") != Signature.Visibility.ANONYMOUS
+            and not self.data.get("belarus_warning_seen")
+        )
+        if self.belarus_switched:
+            self.data = self.data.copy()
+            self.data["visibility"] = Signature.Visibility.ANONYMOUS
+            self.data["belarus_warning_seen"] = "1"
+
+    @staticmethod
+    def initial_for(language: str | None) -> dict:
+        """Belarusian and Russian readers are most likely to be at risk: not listed by default."""
+        at_risk = language in ("be", "ru")
+        return {
+            "visibility": Signature.Visibility.ANONYMOUS
+            if at_risk
+            else Signature.Visibility.PUBLIC,
+            "group": Signature.Group.SUPPORTER,
+        }
+
+    def clean_full_name(self) -> str:
+        name = self.cleaned_data["full_name"]
+        reject_links_and_formulas(name, _("name"))
+        if not any(ch.isalpha() for ch in name):
+            raise forms.ValidationError(_("Please write your name with letters."))
+        return name
+
+    def clean_affiliation(self) -> str:
+        value = self.cleaned_data["affiliation"]
+        if value:
+            reject_links_and_formulas(value, _("role or organisation"))
+        return value
+
+    def clean_city(self) -> str:
+        value = self.cleaned_data["city"]
+        if value:
+            reject_links_and_formulas(value, _("city"))
+        return value
+
+    def clean_group(self) -> str:
+        return self.cleaned_data["group"] or Signature.Group.SUPPORTER
+
+    def clean(self):
+        data = super().clean()
+        if self.belarus_switched:
+            raise forms.ValidationError(
+                _(
+                    "You chose Belarus. For your safety we switched your signature to “not "
+                    "listed”. If you still want your name shown, choose so again and sign."
+                ),
+                code="belarus",
+            )
+        return data
+
+    @property
+    def honeypot_filled(self) -> bool:
+        return bool(self.data.get("website"))

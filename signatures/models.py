@@ -1,0 +1,365 @@
+"""Signatures: a person's name under a petition, counted only once they proved the address.
+
+States: pending (just submitted) → confirmed (address proved) → withdrawn (personal data erased,
+a tombstone stays so counts and audit remain honest). Pending signatures are deleted after
+CONFIRMATION_DAYS. A confirmed signature is *counted* unless staff hold it; it is *listed*
+when counted and its signer chose to be shown.
+
+Counting never runs COUNT(*) on a request: `Petition.signature_count` and `CountryCount` move
+by atomic F() updates in the same transaction as the state change that causes them, under a
+row lock on the signature, so concurrent confirmations and withdrawals cannot double-count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from campaigns.models import Petition
+from releasenow.lib.crypto import decrypt_email, email_digest, encrypt_email
+
+
+def is_disposable(email: str) -> bool:
+    """Addresses at throw-away mail services are flagged for staff review (still counted)."""
+    from disposable_email_domains import blocklist
+
+    return email.rpartition("@")[2].strip().lower() in blocklist
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CONFIRM_SALT = "signatures.confirm"
+WITHDRAW_SALT = "signatures.withdraw"
+
+
+class SignatureQuerySet(models.QuerySet):
+    def counted(self) -> SignatureQuerySet:
+        return self.filter(counted=True)
+
+    def public(self) -> SignatureQuerySet:
+        """Shown in lists: counted, and the signer chose to be shown (fully or by initials).
+
+        Matches the partial index `signature_public_list`.
+        """
+        return self.filter(status=Signature.Status.CONFIRMED, counted=True).exclude(
+            visibility=Signature.Visibility.ANONYMOUS
+        )
+
+    def newest_first(self) -> SignatureQuerySet:
+        return self.order_by("-confirmed_at", "-id")
+
+    def before(self, cursor: tuple[datetime, int] | None) -> SignatureQuerySet:
+        """Keyset pagination: the rows after `cursor` in newest-first order."""
+        if cursor is None:
+            return self
+        when, pk = cursor
+        return self.filter(Q(confirmed_at__lt=when) | Q(confirmed_at=when, id__lt=pk))
+
+    def expired(self) -> SignatureQuerySet:
+        cutoff = timezone.now() - timedelta(days=settings.CONFIRMATION_DAYS)
+        return self.filter(status=Signature.Status.PENDING, created_at__lt=cutoff)
+
+
+class Signature(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for confirmation")
+        CONFIRMED = "confirmed", _("confirmed")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Show my name, role, city and country")
+        INITIALS = "initials", _("Show only my initials and country")
+        ANONYMOUS = "anonymous", _("Count my signature but do not list it")
+
+    class Group(models.TextChoices):
+        SUPPORTER = "supporter", _("Supporter")
+        FORMER_POLITICAL_PRISONER = "former_political_prisoner", _("Former political prisoner")
+        RELATIVE = "relative", _("Relative of a political prisoner")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    # Personal data: erased on withdrawal.
+    full_name = models.CharField(max_length=120, blank=True)
+    affiliation = models.CharField(max_length=150, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = CountryField(blank=True)
+    email_encrypted = models.TextField(blank=True)
+    # NULL after withdrawal: NULLs never collide, so the address may sign again.
+    email_digest = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    group = models.CharField(max_length=30, choices=Group.choices, default=Group.SUPPORTER)
+    group_verified_at = models.DateTimeField(null=True, blank=True)
+    updates_consent = models.BooleanField(default=False)
+    language = models.CharField(max_length=10, default="en")
+
+    # Abuse handling: a held signature is confirmable but neither counted nor listed.
+    held = models.BooleanField(default=False)
+    hold_reason = models.CharField(max_length=30, blank=True)
+    challenge_passed = models.BooleanField(default=False)
+    disposable_domain = models.BooleanField(default=False)
+    counted = models.BooleanField(default=False, editable=False)
+    email_failed = models.CharField(max_length=200, blank=True)
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_digest"], name="one_signature_per_address"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="withdrawn")
+                | Q(email_digest__isnull=True, email_encrypted="", full_name=""),
+                name="withdrawn_signatures_keep_no_personal_data",
+            ),
+            models.CheckConstraint(
+                condition=Q(counted=False) | Q(status="confirmed", held=False),
+                name="only_confirmed_unheld_signatures_count",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                F("petition"),
+                F("confirmed_at").desc(),
+                F("id").desc(),
+                name="signature_public_list",
+                condition=Q(status="confirmed", counted=True) & ~Q(visibility="anonymous"),
+            ),
+            models.Index(
+                fields=["created_at"], name="signature_pending", condition=Q(status="pending")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_name() or _('anonymous')} ({self.get_status_display()})"
+
+    # Creating -----------------------------------------------------------------------------
+
+    @classmethod
+    def find(cls, petition: Petition, email: str) -> Signature | None:
+        return cls.objects.filter(petition=petition, email_digest=email_digest(email)).first()
+
+    def set_email(self, email: str) -> None:
+        self.email_encrypted = encrypt_email(email)
+        self.email_digest = email_digest(email)
+
+    @property
+    def email(self) -> str:
+        """The decrypted address: only for sending mail and explicit staff exports."""
+        return decrypt_email(self.email_encrypted)
+
+    @classmethod
+    def submit(
+        cls, petition: Petition, data: dict, *, language: str, challenge_passed: bool, held: bool
+    ) -> tuple[Signature, bool]:
+        """A new pending signature, or (existing, False) when the address signed before.
+
+        The caller answers both cases alike; only the e-mail differs.
+        """
+        existing = cls.find(petition, data["email"])
+        if existing:
+            return existing, False
+        signature = cls(
+            petition=petition,
+            full_name=data["full_name"],
+            affiliation=data.get("affiliation", ""),
+            city=data.get("city", ""),
+            country=data.get("country", ""),
+            visibility=data["visibility"],
+            group=data.get("group") or cls.Group.SUPPORTER,
+            updates_consent=bool(data.get("updates_consent")),
+            language=language,
+            challenge_passed=challenge_passed,
+            disposable_domain=is_disposable(data["email"]),
+            held=held,
+            hold_reason="rate_limit" if held else "",
+        )
+        signature.set_email(data["email"])
+        try:
+            with transaction.atomic():
+                signature.save()
+        except IntegrityError:  # the same address, submitted concurrently
+            existing = cls.find(petition, data["email"])
+            if existing is None:
+                raise
+            return existing, False
+        return signature, True
+
+    # Tokens --------------------------------------------------------------------------------
+
+    def confirm_token(self) -> str:
+        return signing.TimestampSigner(salt=CONFIRM_SALT).sign(self.uuid.hex)
+
+    def withdraw_token(self) -> str:
+        return signing.Signer(salt=WITHDRAW_SALT).sign(self.uuid.hex)
+
+    @classmethod
+    def from_confirm_token(cls, token: str) -> Signature | None:
+        """The signature a confirmation link names, or None if forged or older than 7 days."""
+        max_age = timedelta(days=settings.CONFIRMATION_DAYS)
+        try:
+            value = signing.TimestampSigner(salt=CONFIRM_SALT).unsign(token, max_age=max_age)
+        except signing.BadSignature:
+            return None
+        return cls.objects.select_related("petition").filter(uuid=value).first()
+
+    @classmethod
+    def from_withdraw_token(cls, token: str) -> Signature | None:
+        try:
+            value = signing.Signer(salt=WITHDRAW_SALT).unsign(token)
+        except signing.BadSignature:
+            return None
+        return cls.objects.select_related("petition").filter(uuid=value).first()
+
+    # State changes -------------------------------------------------------------------------
+
+    def _locked(self) -> Signature:
+        return Signature.objects.select_for_update().get(pk=self.pk)
+
+    def confirm(self) -> bool:
+        """Pending → confirmed, counted unless held. False if it was not pending (works once)."""
+        with transaction.atomic():
+            locked = self._locked()
+            if locked.status != self.Status.PENDING:
+                return False
+            locked.status = self.Status.CONFIRMED
+            locked.confirmed_at = timezone.now()
+            locked.counted = not locked.held
+            locked.save(update_fields=["status", "confirmed_at", "counted"])
+            if locked.counted:
+                locked._count(+1)
+        self.refresh_from_db()
+        return True
+
+    def withdraw(self) -> bool:
+        """Stop counting and listing at once, and erase everything that could identify the
+        signer. Returns False if it was already withdrawn."""
+        with transaction.atomic():
+            locked = self._locked()
+            if locked.status == self.Status.WITHDRAWN:
+                return False
+            if locked.counted:
+                locked._count(-1)
+            locked.status = self.Status.WITHDRAWN
+            locked.withdrawn_at = timezone.now()
+            locked.counted = False
+            locked.full_name = locked.affiliation = locked.city = ""
+            locked.country = ""
+            locked.email_encrypted = ""
+            locked.email_digest = None
+            locked.group = self.Group.SUPPORTER
+            locked.group_verified_at = None
+            locked.updates_consent = False
+            locked.save()
+        self.refresh_from_db()
+        return True
+
+    def release(self) -> bool:
+        """Staff release a held signature: from now on it counts (once confirmed)."""
+        with transaction.atomic():
+            locked = self._locked()
+            if not locked.held:
+                return False
+            locked.held = False
+            locked.counted = locked.status == self.Status.CONFIRMED
+            locked.save(update_fields=["held", "counted"])
+            if locked.counted:
+                locked._count(+1)
+        self.refresh_from_db()
+        return True
+
+    def _count(self, delta: int) -> None:
+        """Move the petition's counter and its country's by delta, atomically in the database."""
+        Petition.objects.filter(pk=self.petition_id).update(
+            signature_count=F("signature_count") + delta, updated_at=timezone.now()
+        )
+        CountryCount.add(self.petition_id, self.country.code or "", delta)
+
+    # Display -------------------------------------------------------------------------------
+
+    def initials(self) -> str:
+        parts = [p for p in self.full_name.replace("-", " ").split() if p]
+        return " ".join(f"{p[0].upper()}." for p in parts)
+
+    def public_name(self) -> str:
+        if self.visibility == self.Visibility.INITIALS:
+            return self.initials()
+        return self.full_name
+
+    def public_details(self) -> str:
+        """What follows the name in the list, exactly as far as the signer chose."""
+        country = str(self.country.name) if self.country else ""
+        if self.visibility == self.Visibility.INITIALS:
+            return country
+        return ", ".join(part for part in (self.city, country) if part)
+
+    def cursor(self) -> str:
+        micros = (self.confirmed_at - EPOCH) // timedelta(microseconds=1)
+        return f"{micros}.{self.pk}"
+
+    @staticmethod
+    def parse_cursor(value: str) -> tuple[datetime, int] | None:
+        try:
+            micros, pk = value.split(".")
+            return EPOCH + timedelta(microseconds=int(micros)), int(pk)
+        except (ValueError, OverflowError, OSError):
+            return None
+
+    @property
+    def listed_group(self) -> str:
+        """The group a signature is listed under: a claim counts only once staff verified it."""
+        return self.group if self.group_verified_at else self.Group.SUPPORTER
+
+    def expires_at(self) -> datetime:
+        return self.created_at + timedelta(days=settings.CONFIRMATION_DAYS)
+
+
+class CountryCount(models.Model):
+    """Counted signatures per petition and country ("" = not given), kept in step atomically."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="country_counts")
+    country = models.CharField(max_length=2, blank=True)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "country"], name="one_count_per_country")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country or '—'}: {self.count}"
+
+    @classmethod
+    def for_petition(cls, petition: Petition) -> list[CountryCount]:
+        return list(
+            cls.objects.filter(petition=petition, count__gt=0).order_by("-count", "country")
+        )
+
+    @property
+    def country_name(self) -> str:
+        from django_countries import countries
+
+        return str(countries.name(self.country)) if self.country else ""
+
+    @classmethod
+    def add(cls, petition_id: int, country: str, delta: int) -> None:
+        rows = cls.objects.filter(petition_id=petition_id, country=country)
+        if rows.update(count=F("count") + delta):
+            return
+        try:
+            with transaction.atomic():
+                cls.objects.create(petition_id=petition_id, country=country, count=delta)
+        except IntegrityError:  # created by a concurrent writer in the meantime
+            rows.update(count=F("count") + delta)

@@ -1,0 +1,192 @@
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.core import is_ratelimited
+
+from campaigns.models import Petition
+from releasenow.lib.crypto import client_digest
+
+from . import challenge
+from .forms import SignatureForm
+from .models import CountryCount, Signature
+from .tasks import send_signature_email, send_withdrawn_email
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+
+
+def open_petition(slug: str) -> Petition:
+    return get_object_or_404(Petition.objects.prefetch_related("translations"), slug=slug)
+
+
+def rate_key(group: str, request: HttpRequest) -> str:
+    return client_digest(request)
+
+
+# The sign form needs no CSRF token: a forged submission can do nothing a direct one cannot,
+# and without the token the manifesto page stays cacheable on a viral day.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = open_petition(slug)
+    form = SignatureForm(initial=SignatureForm.initial_for(get_language()))
+    if request.method == "POST" and petition.is_open:
+        form = SignatureForm(request.POST)
+        if form.honeypot_filled:  # a bot: the same answer as everyone, nothing stored
+            return redirect("signatures:check_inbox", slug=slug)
+        if form.is_valid():
+            held = is_ratelimited(
+                request,
+                group="sign",
+                key=rate_key,
+                rate=settings.SIGNING_RATE_LIMIT,
+                increment=True,
+            )
+            try:
+                signature, created = Signature.submit(
+                    petition,
+                    form.cleaned_data,
+                    language=get_language(),
+                    challenge_passed=challenge.verify(form.cleaned_data["altcha"]),
+                    held=held,
+                )
+                if created or signature.status == Signature.Status.PENDING:
+                    send_signature_email.enqueue(signature.pk, "confirm")
+                else:
+                    send_signature_email.enqueue(signature.pk, "already-signed")
+            except DatabaseError:
+                log.exception("Signing failed on a database error")
+                return render(
+                    request,
+                    "signatures/sign.html",
+                    {"petition": petition, "form": form, "retry": True},
+                    status=503,
+                )
+            return redirect("signatures:check_inbox", slug=slug)
+    return render(request, "signatures/sign.html", {"petition": petition, "form": form})
+
+
+def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
+    """The same page whether the address was new or had signed before: it reveals nothing."""
+    return render(request, "signatures/check_inbox.html", {"petition": open_petition(slug)})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """A page with a button: mail scanners follow links, only people press buttons."""
+    signature = Signature.from_confirm_token(token)
+    if (
+        signature is None
+        or signature.petition.slug != slug
+        or signature.status == Signature.Status.WITHDRAWN
+    ):
+        return render(
+            request, "signatures/link_invalid.html", {"petition": open_petition(slug)}, status=404
+        )
+    if request.method == "POST" or signature.status == Signature.Status.CONFIRMED:
+        signature.confirm()
+        signature.petition.refresh_from_db(fields=["signature_count"])
+        return render(
+            request,
+            "signatures/thanks.html",
+            {"signature": signature, "petition": signature.petition},
+        )
+    return render(
+        request, "signatures/confirm.html", {"signature": signature, "petition": signature.petition}
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    signature = Signature.from_withdraw_token(token)
+    if signature is None or signature.petition.slug != slug:
+        return render(
+            request, "signatures/link_invalid.html", {"petition": open_petition(slug)}, status=404
+        )
+    if signature.status == Signature.Status.WITHDRAWN:
+        return render(request, "signatures/withdrawn.html", {"petition": signature.petition})
+    if request.method == "POST":
+        email_encrypted, language = signature.email_encrypted, signature.language
+        signature.withdraw()
+        send_withdrawn_email.enqueue(email_encrypted, signature.petition_id, language)
+        return render(request, "signatures/withdrawn.html", {"petition": signature.petition})
+    return render(
+        request,
+        "signatures/withdraw.html",
+        {"signature": signature, "petition": signature.petition},
+    )
+
+
+def signatories(request: HttpRequest, slug: str) -> HttpResponse:
+    """All public signatories: verified former political prisoners first, then everyone else,
+    newest first, a page at a time by keyset (page 10,000 costs what page 1 costs)."""
+    petition = open_petition(slug)
+    public = Signature.objects.public().filter(petition=petition)
+    cursor = Signature.parse_cursor(request.GET.get("before", ""))
+    if request.GET.get("before") and cursor is None:
+        raise Http404("Bad page cursor")
+    others = public.exclude(
+        group=Signature.Group.FORMER_POLITICAL_PRISONER, group_verified_at__isnull=False
+    )
+    page = list(others.before(cursor).newest_first()[: PAGE_SIZE + 1])
+    former = []
+    if cursor is None:
+        former = list(
+            public.filter(
+                group=Signature.Group.FORMER_POLITICAL_PRISONER, group_verified_at__isnull=False
+            ).newest_first()[:1000]
+        )
+    next_cursor = page[PAGE_SIZE - 1].cursor() if len(page) > PAGE_SIZE else None
+    return render(
+        request,
+        "signatures/signatories.html",
+        {
+            "petition": petition,
+            "former": former,
+            "others": page[:PAGE_SIZE],
+            "next_cursor": next_cursor,
+            "first_page": cursor is None,
+            "countries": CountryCount.for_petition(petition),
+        },
+    )
+
+
+@require_GET
+@cache_control(public=True, max_age=60)
+def api_petition(request: HttpRequest, slug: str) -> JsonResponse:
+    petition = get_object_or_404(Petition, slug=slug)
+    language = request.GET.get("lang", settings.LANGUAGE_CODE)
+    if language in dict(settings.LANGUAGES):
+        petition.set_current_language(language)
+    response = JsonResponse(
+        {
+            "slug": petition.slug,
+            "title": petition.title,
+            "url": settings.SITE_URL + petition.get_absolute_url(),
+            "signature_count": petition.signature_count,
+            "updated_at": petition.updated_at.isoformat(),
+            "countries": {
+                c.country or "unknown": c.count for c in CountryCount.for_petition(petition)
+            },
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+@never_cache
+def api_challenge(request: HttpRequest) -> JsonResponse:
+    """A fresh proof-of-work challenge for the sign form's script."""
+    return JsonResponse(challenge.create())
