@@ -2,6 +2,7 @@ import re
 import unicodedata
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -11,6 +12,7 @@ from .models import Signature
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 URL_OR_EMAIL = re.compile(r"https?://|www\.|\S@\S|\.(com|org|net|ru|by|io|info)\b", re.I)
 FORMULA_START = ("=", "+", "-", "@")
+AT_RISK_LANGUAGES = ("be", "ru")
 
 
 def clean_text(value: str) -> str:
@@ -94,13 +96,18 @@ class SignatureForm(forms.Form):
     @staticmethod
     def initial_for(language: str | None) -> dict:
         """Belarusian and Russian readers are most likely to be at risk: not listed by default."""
-        at_risk = language in ("be", "ru")
+        at_risk = language in AT_RISK_LANGUAGES
         return {
             "visibility": Signature.Visibility.ANONYMOUS
             if at_risk
             else Signature.Visibility.PUBLIC,
             "group": Signature.Group.SUPPORTER,
         }
+
+    @property
+    def belarus_warning(self) -> bool:
+        """Whether the risk warning shows before any script runs."""
+        return get_language() in AT_RISK_LANGUAGES or self["country"].value() == "BY"
 
     def clean_full_name(self) -> str:
         name = self.cleaned_data["full_name"]

@@ -13,11 +13,9 @@ LATEST = 20
 @register.inclusion_tag("signatures/includes/form.html")
 def signature_form(petition: Petition) -> dict:
     """The sign form, embedded in a petition's page; it posts to the sign view."""
-    language = get_language()
     return {
         "petition": petition,
-        "form": SignatureForm(initial=SignatureForm.initial_for(language)),
-        "show_belarus_warning": language in ("be", "ru"),
+        "form": SignatureForm(initial=SignatureForm.initial_for(get_language())),
     }
 
 

@@ -33,11 +33,11 @@ def _fresh_rate_limits(settings):
     }
 
 
-def sign(client, language="en", slug="manifesto", **fields):
+def sign(client, language="en", slug="manifesto", remote_addr="127.0.0.1", **fields):
+    """Post the sign form as a browser would; a field set to None is left out."""
     data = {**OLGA, **fields}
-    return client.post(
-        f"/{language}/{slug}/sign/", {k: v for k, v in data.items() if v is not None}
-    )
+    form = {k: v for k, v in data.items() if v is not None}
+    return client.post(f"/{language}/{slug}/sign/", form, REMOTE_ADDR=remote_addr)
 
 
 def run_tasks() -> None:
@@ -54,3 +54,23 @@ def link(message, kind: str) -> str:
 
 def last_mail_to(address: str):
     return [m for m in mail.outbox if address in m.to][-1]
+
+
+def confirm_by_mail(client, email: str = OLGA["email"]):
+    """Run the queued e-mail and press the button behind its confirmation link."""
+    run_tasks()
+    return client.post(link(last_mail_to(email), "confirm"))
+
+
+def make_signature(petition, name: str, *, confirm: bool = True, **fields):
+    """A signature made through the model's own methods, as the views make them."""
+    from signatures.models import Signature
+
+    email = fields.pop("email", None) or f"{name.lower().replace(' ', '.')}@example.org"
+    data = {**OLGA, "full_name": name, "email": email, **fields}
+    signature, _created = Signature.submit(
+        petition, data, language="en", challenge_passed=True, held=False
+    )
+    if confirm:
+        signature.confirm()
+    return signature

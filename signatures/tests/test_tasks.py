@@ -1,0 +1,96 @@
+import smtplib
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from signatures.models import Signature
+from signatures.tests.conftest import OLGA, run_tasks, sign
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class FailingSMTP(BaseEmailBackend):
+    """Stands in for an SMTP server answering with FailingSMTP.code."""
+
+    code = 451
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPRecipientsRefused({messages[0].to[0]: (self.code, b"try later")})
+
+
+@pytest.fixture
+def failing_smtp(settings):
+    settings.EMAIL_BACKEND = "signatures.tests.test_tasks.FailingSMTP"
+    return FailingSMTP
+
+
+def test_temporary_smtp_failure_is_retried_later(client, manifesto, failing_smtp):
+    failing_smtp.code = 451
+    sign(client)
+    run_tasks()
+    retry = DBTaskResult.objects.filter(status="READY").get()
+    assert retry.args_kwargs["kwargs"] == {"attempt": 1}
+    assert retry.run_after > timezone.now() + timedelta(seconds=30)
+    assert Signature.objects.get().email_failed == ""
+
+
+def test_permanent_smtp_failure_is_recorded_without_the_address(client, manifesto, failing_smtp):
+    failing_smtp.code = 550
+    sign(client)
+    run_tasks()
+    assert not DBTaskResult.objects.filter(status="READY").exists()
+    failure = Signature.objects.get().email_failed
+    assert "SMTPRecipientsRefused" in failure and "olga" not in failure
+
+
+def test_task_arguments_hold_no_address_in_clear(client, manifesto):
+    sign(client)
+    for task in DBTaskResult.objects.all():
+        assert OLGA["email"] not in str(task.args_kwargs)
+
+
+def test_unconfirmed_signatures_are_purged_after_seven_days(client, manifesto, capsys):
+    sign(client, email="old@example.org")
+    sign(client, email="new@example.org")
+    sign(client, email="kept@example.org")
+    run_tasks()
+    from signatures.tests.conftest import last_mail_to, link
+
+    client.post(link(last_mail_to("kept@example.org"), "confirm"))
+    Signature.objects.filter(pk=Signature.find(manifesto, "old@example.org").pk).update(
+        created_at=timezone.now() - timedelta(days=7, minutes=1)
+    )
+    Signature.objects.filter(pk=Signature.find(manifesto, "kept@example.org").pk).update(
+        created_at=timezone.now() - timedelta(days=30)
+    )
+    call_command("purge_expired")
+    assert "Deleted 1 unconfirmed signatures" in capsys.readouterr().out
+    assert Signature.find(manifesto, "old@example.org") is None
+    assert Signature.find(manifesto, "new@example.org") is not None
+    assert Signature.find(manifesto, "kept@example.org").status == "confirmed"
+
+
+def test_the_purge_reschedules_itself_and_is_queued_once(manifesto):
+    call_command("schedule_tasks", verbosity=0)
+    call_command("schedule_tasks", verbosity=0)
+    purge = DBTaskResult.objects.filter(task_path__endswith="purge_expired_signatures")
+    assert purge.count() == 1
+    run_tasks()
+    ready = purge.filter(status="READY").get()
+    assert ready.run_after > timezone.now() + timedelta(minutes=50)
+
+
+def test_outbox_backend_is_what_a_fresh_site_uses(client, manifesto, settings, tmp_path):
+    settings.EMAIL_BACKEND = "releasenow.lib.emails.OutboxBackend"
+    settings.EMAIL_OUTBOX_DIR = tmp_path
+    sign(client)
+    run_tasks()
+    files = list(tmp_path.glob("*.eml"))
+    assert len(files) == 1
+    assert b"/en/manifesto/confirm/" in files[0].read_bytes()
+    assert mail.outbox == []
