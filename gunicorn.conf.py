@@ -12,3 +12,4 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 # No client address, no query string, no referrer or user agent: logs must not identify signers.
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+logger_class = "releasenow.lib.logging.RedactingLogger"

@@ -1,0 +1,65 @@
+"""Signing end to end in headless Chromium (Debian's /usr/bin/chromium), with and without
+JavaScript: fill in the form, read the e-mail, press the confirm button, see the thanks."""
+
+import pytest
+
+from campaigns.tests.test_browser import browser, open_page, site  # noqa: F401 - fixtures
+from signatures.models import Signature
+from signatures.tests.conftest import last_mail_to, link, run_tasks
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def fill_in(page, email: str) -> None:
+    page.fill("#id_full_name", "Maryia Babovich")
+    page.fill("#id_email", email)
+    page.fill("#id_affiliation", "Human rights activist")
+    page.fill("#id_city", "Warsaw")
+    page.select_option("#id_country", "PL")
+    page.check("#id_privacy_consent")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_sign_confirm_and_be_listed(browser, site, manifesto, javascript):  # noqa: F811
+    email = f"maryia.{javascript}@example.org"
+    page = open_page(browser, site + "/en/manifesto/", 375, javascript=javascript)
+    fill_in(page, email)
+    if javascript:  # the proof of work finishes in the background
+        page.wait_for_function("document.querySelector('[name=altcha]').value !== ''", timeout=30000)
+    page.click("form.sign-form button[type=submit]")
+    assert page.locator("h1").inner_text() == "Check your inbox"
+
+    signature = Signature.find(manifesto, email)
+    assert signature.status == "pending"
+    assert signature.challenge_passed is javascript
+
+    run_tasks()
+    page.goto(site + link(last_mail_to(email), "confirm"))
+    page.click("text=Confirm my signature")
+    assert page.locator("h1").inner_text() == "Thank you for your support!"
+    assert "1 person signed" in page.locator(".count").first.inner_text()
+
+    page.goto(site + "/en/manifesto/signatories/")
+    assert "Maryia Babovich" in page.locator(".signatory-list").inner_text()
+    assert page.foreign_requests == [] and page.console_errors == []
+    page.context.close()
+
+
+def test_choosing_belarus_shows_the_warning_and_unlists_at_once(browser, site, manifesto):  # noqa: F811
+    page = open_page(browser, site + "/en/manifesto/", 1280)
+    assert page.locator("#belarus-warning").is_hidden()
+    assert page.locator("[name=visibility][value=public]").is_checked()
+    page.select_option("#id_country", "BY")
+    assert page.locator("#belarus-warning").is_visible()
+    assert page.locator("[name=visibility][value=anonymous]").is_checked()
+    page.context.close()
+
+
+def test_errors_are_announced_and_values_kept_without_javascript(browser, site, manifesto):  # noqa: F811
+    page = open_page(browser, site + "/en/manifesto/sign/", 375, javascript=False)
+    page.fill("#id_full_name", "Дзмітрый Галубеў")
+    page.click("form.sign-form button[type=submit]")
+    assert page.locator("[role=alert]").is_visible()
+    assert page.input_value("#id_full_name") == "Дзмітрый Галубеў"
+    assert page.locator("#id_email_error").is_visible()
+    page.context.close()
