@@ -25,7 +25,9 @@ def test_sign_confirm_and_be_listed(browser, site, manifesto, javascript):  # no
     page = open_page(browser, site + "/en/manifesto/", 375, javascript=javascript)
     fill_in(page, email)
     if javascript:  # the proof of work finishes in the background
-        page.wait_for_function("document.querySelector('[name=altcha]').value !== ''", timeout=30000)
+        page.wait_for_function(
+            "document.querySelector('[name=altcha]').value !== ''", timeout=30000
+        )
     page.click("form.sign-form button[type=submit]")
     assert page.locator("h1").inner_text() == "Check your inbox"
 
