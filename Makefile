@@ -10,7 +10,7 @@ PORT ?= 8000
 -include .env
 export
 
-.PHONY: run setup build test test-unit test-browser lint format messages clean
+.PHONY: run setup build test test-unit test-browser lint format messages lock clean
 
 run: setup
 	$(BIN)/honcho -f Procfile start --port $(PORT)
@@ -56,6 +56,20 @@ format: $(VENV)/.dev
 # Developers only: refresh the .po catalogues after changing marked strings (needs GNU gettext).
 messages: $(VENV)/.dev
 	$(BIN)/python manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=var
+
+# Maintainers: re-resolve requirements*.lock from pyproject.toml in a clean virtualenv.
+lock:
+	rm -rf /tmp/releasenow-lock && $(PYTHON) -m venv /tmp/releasenow-lock
+	/tmp/releasenow-lock/bin/python -m pip install --quiet --upgrade pip
+	$(PYTHON) -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb')); print('\n'.join(d['project']['dependencies']))" > /tmp/releasenow-lock/runtime.in
+	$(PYTHON) -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb')); print('\n'.join(d['project']['optional-dependencies']['dev']))" > /tmp/releasenow-lock/dev.in
+	/tmp/releasenow-lock/bin/python -m pip install --quiet -r /tmp/releasenow-lock/runtime.in
+	(echo "# Runtime dependencies, exact versions, resolved from pyproject.toml by \`make lock\`."; \
+	  /tmp/releasenow-lock/bin/python -m pip freeze | sort -f) > requirements.lock
+	/tmp/releasenow-lock/bin/python -m pip install --quiet -r /tmp/releasenow-lock/dev.in
+	(echo "# Test and tool dependencies on top of the runtime ones, resolved by \`make lock\`."; \
+	  echo "-r requirements.lock"; \
+	  /tmp/releasenow-lock/bin/python -m pip freeze | sort -f | grep -v -x -F -f requirements.lock) > requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) staticfiles
