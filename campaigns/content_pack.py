@@ -76,7 +76,7 @@ KINDS = [
         "petitions",
         Petition,
         key="slug",
-        fields=("text_version", "text_date", "is_open"),
+        fields=("text_version", "text_date", "is_open", "moderation"),
         body="body",
     ),
     Kind(

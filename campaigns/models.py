@@ -48,6 +48,12 @@ class Petition(Translatable):
     )
     text_date = models.DateField(_("date of the text"), null=True, blank=True)
     is_open = models.BooleanField(_("open for signatures"), default=True)
+
+    class Moderation(models.TextChoices):
+        PRE = "pre", _("pre-moderation: names appear once staff approved them")
+        POST = "post", _("post-moderation: names appear at once, staff can hide them")
+
+    moderation = models.CharField(max_length=4, choices=Moderation.choices, default=Moderation.PRE)
     # Maintained atomically by the signatures app; read on every page, never COUNT(*)-ed.
     signature_count = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -68,6 +74,10 @@ class Petition(Translatable):
 
     def __str__(self) -> str:
         return self.safe_translation_getter("title", any_language=True) or self.slug
+
+    @property
+    def pre_moderated(self) -> bool:
+        return self.moderation == self.Moderation.PRE
 
     def get_absolute_url(self) -> str:
         if self.slug == "manifesto":

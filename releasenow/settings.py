@@ -87,7 +87,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [_site.hostname or "127.0.0.1", "127.0
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"{_site.scheme}://{_site.netloc}"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "releasenow.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -95,6 +95,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "parler",
@@ -114,6 +117,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -259,6 +263,10 @@ CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "REMOTE_ADDR")
 ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 50000)
 CONFIRMATION_DAYS = 7
 RATELIMIT_USE_CACHE = "default"
+# Staff login attempts per account and per network (successful ones count too).
+LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10/15m")
+LOGIN_RATE_LIMIT_PER_CLIENT = env("LOGIN_RATE_LIMIT_PER_CLIENT", "30/15m")
+OTP_TOTP_ISSUER = "Release NO:W"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 if not env("REDIS_URL"):
     # Without Redis each process counts for itself: still a limit, just a looser one.
@@ -272,6 +280,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # a staff working day
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)

@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class SignaturesConfig(AppConfig):
     name = "signatures"
     verbose_name = "Signatures"
+
+    def ready(self) -> None:
+        from campaigns.models import Petition
+
+        post_save.connect(relist_on_moderation_change, sender=Petition)
+
+
+def relist_on_moderation_change(sender, instance, **kwargs) -> None:
+    from .models import Signature
+
+    Signature.objects.relist_unreviewed(instance)

@@ -44,12 +44,18 @@ class SignatureQuerySet(models.QuerySet):
         return self.filter(counted=True)
 
     def public(self) -> SignatureQuerySet:
-        """Shown in lists: counted, and the signer chose to be shown (fully or by initials).
+        """Shown in lists: counted, shown by the signer's choice, passed moderation.
 
         Matches the partial index `signature_public_list`.
         """
-        return self.filter(status=Signature.Status.CONFIRMED, counted=True).exclude(
-            visibility=Signature.Visibility.ANONYMOUS
+        return self.filter(listed=True)
+
+    def relist_unreviewed(self, petition: Petition) -> int:
+        """After a petition switches between pre- and post-moderation."""
+        return (
+            self.filter(petition=petition, counted=True, moderation=Signature.Moderation.UNREVIEWED)
+            .exclude(visibility=Signature.Visibility.ANONYMOUS)
+            .update(listed=not petition.pre_moderated)
         )
 
     def newest_first(self) -> SignatureQuerySet:
@@ -78,6 +84,13 @@ class Signature(models.Model):
         INITIALS = "initials", _("Show only my initials and country")
         ANONYMOUS = "anonymous", _("Count my signature but do not list it")
 
+    class Moderation(models.TextChoices):
+        UNREVIEWED = "unreviewed", _("not reviewed")
+        APPROVED = "approved", _("approved")
+        HIDDEN = "hidden", _("hidden from the list (counted)")
+        FRAUDULENT = "fraudulent", _("fraudulent (not counted)")
+        DUPLICATE = "duplicate", _("duplicate (not counted)")
+
     class Group(models.TextChoices):
         SUPPORTER = "supporter", _("Supporter")
         FORMER_POLITICAL_PRISONER = "former_political_prisoner", _("Former political prisoner")
@@ -101,6 +114,7 @@ class Signature(models.Model):
     visibility = models.CharField(max_length=10, choices=Visibility.choices)
     group = models.CharField(max_length=30, choices=Group.choices, default=Group.SUPPORTER)
     group_verified_at = models.DateTimeField(null=True, blank=True)
+    group_rejected_at = models.DateTimeField(null=True, blank=True)
     updates_consent = models.BooleanField(default=False)
     language = models.CharField(max_length=10, default="en")
 
@@ -109,8 +123,22 @@ class Signature(models.Model):
     hold_reason = models.CharField(max_length=30, blank=True)
     challenge_passed = models.BooleanField(default=False)
     disposable_domain = models.BooleanField(default=False)
-    counted = models.BooleanField(default=False, editable=False)
     email_failed = models.CharField(max_length=200, blank=True)
+
+    # Moderation by staff; `counted` and `listed` are derived from the state by `_settle()`.
+    moderation = models.CharField(
+        max_length=12, choices=Moderation.choices, default=Moderation.UNREVIEWED
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
+    counted = models.BooleanField(default=False, editable=False)
+    listed = models.BooleanField(default=False, editable=False)
+
+    # Signatures imported from earlier lists: never e-mailed, re-import creates nothing new.
+    imported_from = models.CharField(max_length=200, blank=True)
+    import_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     objects = SignatureQuerySet.as_manager()
 
@@ -125,8 +153,20 @@ class Signature(models.Model):
                 name="withdrawn_signatures_keep_no_personal_data",
             ),
             models.CheckConstraint(
-                condition=Q(counted=False) | Q(status="confirmed", held=False),
-                name="only_confirmed_unheld_signatures_count",
+                condition=Q(counted=False)
+                | Q(
+                    status="confirmed",
+                    held=False,
+                    moderation__in=["unreviewed", "approved", "hidden"],
+                ),
+                name="only_confirmed_unheld_honest_signatures_count",
+            ),
+            models.CheckConstraint(
+                condition=Q(listed=False) | (Q(counted=True) & ~Q(visibility="anonymous")),
+                name="only_counted_visible_signatures_are_listed",
+            ),
+            models.UniqueConstraint(
+                fields=["petition", "import_key"], name="one_signature_per_imported_line"
             ),
         ]
         indexes = [
@@ -135,7 +175,7 @@ class Signature(models.Model):
                 F("confirmed_at").desc(),
                 F("id").desc(),
                 name="signature_public_list",
-                condition=Q(status="confirmed", counted=True) & ~Q(visibility="anonymous"),
+                condition=Q(listed=True),
             ),
             models.Index(
                 fields=["created_at"], name="signature_pending", condition=Q(status="pending")
@@ -226,7 +266,51 @@ class Signature(models.Model):
     # State changes -------------------------------------------------------------------------
 
     def _locked(self) -> Signature:
-        return Signature.objects.select_for_update().get(pk=self.pk)
+        return Signature.objects.select_for_update().select_related("petition").get(pk=self.pk)
+
+    def should_count(self) -> bool:
+        return (
+            self.status == self.Status.CONFIRMED
+            and not self.held
+            and self.moderation not in (self.Moderation.FRAUDULENT, self.Moderation.DUPLICATE)
+        )
+
+    def should_list(self) -> bool:
+        """Counted, shown by the signer's choice, and approved (or not yet reviewed where the
+        petition is post-moderated)."""
+        if not self.should_count() or self.visibility == self.Visibility.ANONYMOUS:
+            return False
+        if self.moderation == self.Moderation.APPROVED:
+            return True
+        return self.moderation == self.Moderation.UNREVIEWED and not self.petition.pre_moderated
+
+    def _settle(self, was_counted: bool, old_country: str) -> None:
+        """Derive `counted` and `listed` from the state, save, and move the counters by the
+        difference. Called under the row lock, inside the transaction of the change."""
+        self.counted = self.should_count()
+        self.listed = self.should_list()
+        self.save()
+        new_country = self.country.code or ""
+        if was_counted and (not self.counted or old_country != new_country):
+            self._count(-1, old_country)
+        if self.counted and (not was_counted or old_country != new_country):
+            self._count(+1, new_country)
+
+    def change(self, actor=None, action: str = "edit", note: str = "", **fields) -> bool:
+        """Apply a staff change (moderation, verification, edits) with its audit entry.
+        Returns False when nothing changed."""
+        with transaction.atomic():
+            locked = self._locked()
+            before = locked.audit_fields()
+            was_counted, old_country = locked.counted, locked.country.code or ""
+            for name, value in fields.items():
+                setattr(locked, name, value)
+            if locked.audit_fields() == before and set(fields) <= set(before):
+                return False
+            locked._settle(was_counted, old_country)
+            AuditEntry.record(locked, actor, action, before, locked.audit_fields(), note)
+        self.refresh_from_db()
+        return True
 
     def confirm(self) -> bool:
         """Pending → confirmed, counted unless held. False if it was not pending (works once)."""
@@ -236,56 +320,104 @@ class Signature(models.Model):
                 return False
             locked.status = self.Status.CONFIRMED
             locked.confirmed_at = timezone.now()
-            locked.counted = not locked.held
-            locked.save(update_fields=["status", "confirmed_at", "counted"])
-            if locked.counted:
-                locked._count(+1)
+            locked._settle(False, "")
         self.refresh_from_db()
         return True
 
-    def withdraw(self) -> bool:
+    def withdraw(self, actor=None) -> bool:
         """Stop counting and listing at once, and erase everything that could identify the
-        signer. Returns False if it was already withdrawn."""
+        signer, in the audit log too. Returns False if it was already withdrawn."""
         with transaction.atomic():
             locked = self._locked()
             if locked.status == self.Status.WITHDRAWN:
                 return False
-            if locked.counted:
-                locked._count(-1)
+            was_counted, old_country = locked.counted, locked.country.code or ""
             locked.status = self.Status.WITHDRAWN
             locked.withdrawn_at = timezone.now()
-            locked.counted = False
             locked.full_name = locked.affiliation = locked.city = ""
             locked.country = ""
             locked.email_encrypted = ""
             locked.email_digest = None
             locked.group = self.Group.SUPPORTER
-            locked.group_verified_at = None
+            locked.group_verified_at = locked.group_rejected_at = None
             locked.updates_consent = False
-            locked.save()
+            locked._settle(was_counted, old_country)
+            AuditEntry.objects.filter(signature=locked).update(before={}, after={})
+            action = "withdrawn on the signer's request" if actor else "withdrawn by the signer"
+            AuditEntry.record(locked, actor, action, {}, {})
         self.refresh_from_db()
         return True
 
-    def release(self) -> bool:
-        """Staff release a held signature: from now on it counts (once confirmed)."""
-        with transaction.atomic():
-            locked = self._locked()
-            if not locked.held:
-                return False
-            locked.held = False
-            locked.counted = locked.status == self.Status.CONFIRMED
-            locked.save(update_fields=["held", "counted"])
-            if locked.counted:
-                locked._count(+1)
-        self.refresh_from_db()
-        return True
+    # Staff actions -------------------------------------------------------------------------
 
-    def _count(self, delta: int) -> None:
+    def withdraw_on_request(self, actor=None) -> bool:
+        """Staff erase a signature when its signer asks (by e-mail, say)."""
+        return self.withdraw(actor=actor)
+
+    def release(self, actor=None) -> bool:
+        """A held signature counts from now on (once confirmed)."""
+        return self.held and self.change(actor, "release", held=False, hold_reason="")
+
+    def approve(self, actor=None) -> bool:
+        return self.change(
+            actor, "approve", moderation=self.Moderation.APPROVED, moderated_at=timezone.now()
+        )
+
+    def hide(self, actor=None) -> bool:
+        return self.change(
+            actor, "hide", moderation=self.Moderation.HIDDEN, moderated_at=timezone.now()
+        )
+
+    def mark_fraudulent(self, actor=None) -> bool:
+        return self.change(
+            actor,
+            "mark fraudulent",
+            moderation=self.Moderation.FRAUDULENT,
+            moderated_at=timezone.now(),
+        )
+
+    def verify_group(self, actor=None) -> bool:
+        if self.group == self.Group.SUPPORTER:
+            return False
+        return self.change(
+            actor, "verify group", group_verified_at=timezone.now(), group_rejected_at=None
+        )
+
+    def reject_group(self, actor=None) -> bool:
+        if self.group == self.Group.SUPPORTER:
+            return False
+        return self.change(
+            actor, "reject group", group_verified_at=None, group_rejected_at=timezone.now()
+        )
+
+    def merge_into(self, keep: Signature, actor=None) -> bool:
+        """This signature is the same person as `keep`: it stops counting."""
+        return self.change(
+            actor, "merge duplicate", note=f"kept #{keep.pk}",
+            moderation=self.Moderation.DUPLICATE, duplicate_of=keep, moderated_at=timezone.now(),
+        )  # fmt: skip
+
+    def _count(self, delta: int, country: str) -> None:
         """Move the petition's counter and its country's by delta, atomically in the database."""
         Petition.objects.filter(pk=self.petition_id).update(
             signature_count=F("signature_count") + delta, updated_at=timezone.now()
         )
-        CountryCount.add(self.petition_id, self.country.code or "", delta)
+        CountryCount.add(self.petition_id, country, delta)
+
+    def audit_fields(self) -> dict:
+        """What an audit entry records before and after a change: the public fields and state."""
+        return {
+            "full_name": self.full_name,
+            "affiliation": self.affiliation,
+            "city": self.city,
+            "country": self.country.code or "",
+            "visibility": self.visibility,
+            "group": self.group,
+            "group_verified": bool(self.group_verified_at),
+            "group_rejected": bool(self.group_rejected_at),
+            "moderation": self.moderation,
+            "held": self.held,
+        }
 
     # Display -------------------------------------------------------------------------------
 
@@ -363,3 +495,56 @@ class CountryCount(models.Model):
                 cls.objects.create(petition_id=petition_id, country=country, count=delta)
         except IntegrityError:  # created by a concurrent writer in the meantime
             rows.update(count=F("count") + delta)
+
+
+class AuditEntry(models.Model):
+    """Who did what to which signature, and when, with the public fields before and after.
+
+    A signer's withdrawal erases the before/after of their entries: the log must not keep a
+    name the signer took back.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)
+    signature = models.ForeignKey(
+        Signature, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    )
+    petition = models.ForeignKey(Petition, on_delete=models.SET_NULL, null=True, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or 'system'}: {self.action}"
+
+    @classmethod
+    def record(cls, signature, actor, action: str, before: dict, after: dict, note: str = ""):
+        changed = {k for k in after if before.get(k) != after.get(k)}
+        return cls.objects.create(
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_name=getattr(actor, "get_username", lambda: "")() if actor else "",
+            action=action,
+            signature=signature,
+            petition_id=getattr(signature, "petition_id", None),
+            before={k: before[k] for k in changed if k in before},
+            after={k: after[k] for k in changed},
+            note=note,
+        )
+
+    @classmethod
+    def record_export(cls, actor, petition, note: str):
+        return cls.objects.create(
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_name=actor.get_username() if actor else "command line",
+            action="export with e-mail addresses",
+            petition=petition,
+            note=note,
+        )
