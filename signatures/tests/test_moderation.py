@@ -206,6 +206,7 @@ def test_the_admin_never_shows_email_addresses(staff_client, manifesto):
     assert "private.olga" not in html
 
 
+@pytest.mark.django_db(transaction=True)
 def test_thank_you_page_says_when_the_name_will_appear(client, pre_moderated):
     from signatures.tests.conftest import confirm_by_mail, sign
 
