@@ -5,11 +5,24 @@ audit entry. E-mail addresses are never shown here.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, CountryCount, Signature
+from campaigns.models import Petition
+
+from .delivery import delivery_pdf
+from .exports import csv_lines, full_rows, public_rows
+from .imports import import_signatures
+from .models import AuditEntry, CountryCount, DuplicateCandidate, Signature
+from .statistics import petition_statistics
 
 PRIVACY_ORDER = [
     v.value
@@ -150,6 +163,88 @@ class SignatureAdmin(admin.ModelAdmin):
             flags.append(_("e-mail failed"))
         return ", ".join(str(f) for f in flags)
 
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "petition/<slug:slug>/public.csv",
+                view(self.public_csv),
+                name="signatures_public_csv",
+            ),
+            path("petition/<slug:slug>/full.csv", view(self.full_csv), name="signatures_full_csv"),
+            path(
+                "petition/<slug:slug>/delivery.pdf", view(self.delivery), name="signatures_delivery"
+            ),
+            path(
+                "petition/<slug:slug>/statistics/",
+                view(self.statistics),
+                name="signatures_statistics",
+            ),
+            path("import/", view(self.import_view), name="signatures_import"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "petitions": Petition.objects.all(),
+            "languages": settings.LANGUAGES,
+        }
+        return super().changelist_view(request, extra_context)
+
+    def public_csv(self, request, slug):
+        petition = get_object_or_404(Petition, slug=slug)
+        return csv_response(csv_lines(public_rows(petition)), f"{slug}-signatories.csv")
+
+    def full_csv(self, request, slug):
+        if not request.user.has_perm("signatures.export_personal_data"):
+            raise PermissionDenied
+        petition = get_object_or_404(Petition, slug=slug)
+        return csv_response(
+            csv_lines(full_rows(petition, request.user)), f"{slug}-full-{timezone.localdate()}.csv"
+        )
+
+    def delivery(self, request, slug):
+        petition = get_object_or_404(Petition, slug=slug)
+        language = request.GET.get("lang", "en")
+        if language not in dict(settings.LANGUAGES):
+            language = "en"
+        response = HttpResponse(delivery_pdf(petition, language), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{slug}-{language}-{timezone.localdate()}.pdf"'
+        )
+        return response
+
+    def statistics(self, request, slug):
+        petition = get_object_or_404(Petition, slug=slug)
+        context = {
+            **self.admin_site.each_context(request),
+            **petition_statistics(petition),
+            "petition": petition,
+            "title": f"Statistics: {petition}",
+        }
+        return TemplateResponse(request, "admin/signatures/statistics.html", context)
+
+    def import_view(self, request):
+        form = ImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                form.add_error("file", _("The file is not UTF-8 text."))
+            else:
+                data = form.cleaned_data
+                report = import_signatures(
+                    data["petition"], text, source=data["source"] or upload.name,
+                    visibility=data["visibility"], filename=upload.name,
+                    dry_run=data["dry_run"], actor=request.user,
+                )  # fmt: skip
+        context = {**self.admin_site.each_context(request), "form": form, "report": report,
+                   "title": _("Import signatures")}  # fmt: skip
+        return TemplateResponse(request, "admin/signatures/import.html", context)
+
     def has_add_permission(self, request) -> bool:
         return False  # signatures come from signing and from imports
 
@@ -202,3 +297,70 @@ class CountryCountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(admin.ModelAdmin):
+    """Likely duplicates, best first. Merging keeps the earlier signature; the later one stops
+    counting (it stays in the records, marked as a duplicate)."""
+
+    list_display = ["score", "first_entry", "second_entry", "status", "decided_by", "decided_at"]
+    list_filter = ["status", "petition"]
+    list_select_related = ["first", "second"]
+    actions = ["merge", "dismiss"]
+
+    @admin.display(description=_("first signature (kept when merged)"))
+    def first_entry(self, obj):
+        return describe(obj.first)
+
+    @admin.display(description=_("second signature"))
+    def second_entry(self, obj):
+        return describe(obj.second)
+
+    @admin.action(description=_("Merge: keep the first, stop counting the second"))
+    def merge(self, request, queryset):
+        done = sum(c.merge(actor=request.user) for c in queryset.open())
+        self.message_user(request, f"{done} pairs merged.")
+
+    @admin.action(description=_("Dismiss: not the same person"))
+    def dismiss(self, request, queryset):
+        done = sum(c.dismiss(actor=request.user) for c in queryset.open())
+        self.message_user(request, f"{done} pairs dismissed.")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ImportForm(forms.Form):
+    petition = forms.ModelChoiceField(Petition.objects.all())
+    file = forms.FileField(
+        help_text=_(
+            "A published list (one “Name (role), City, Country” per line) "
+            "or a CSV with a full_name column."
+        )
+    )
+    source = forms.CharField(
+        required=False,
+        max_length=200,
+        help_text=_("Where the list comes from; default: the file name."),
+    )
+    visibility = forms.ChoiceField(
+        choices=Signature.Visibility.choices, initial=Signature.Visibility.PUBLIC
+    )
+    dry_run = forms.BooleanField(
+        required=False, initial=True, label=_("Dry run: only show what would be imported")
+    )
+
+
+def csv_response(lines, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def describe(signature: Signature) -> str:
+    place = ", ".join(p for p in (signature.city, signature.country.code) if p)
+    return f"#{signature.pk} {signature.full_name}" + (f" ({place})" if place else "")

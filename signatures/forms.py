@@ -2,6 +2,7 @@ import re
 import unicodedata
 
 from django import forms
+from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -75,6 +76,8 @@ class SignatureForm(forms.Form):
     belarus_warning_seen = forms.BooleanField(required=False, widget=forms.HiddenInput)
     # Filled by the proof-of-work script; empty without JavaScript.
     altcha = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+    # The partner link the visitor came by (?source=), counted as an aggregate only.
+    source = forms.CharField(required=False, widget=forms.HiddenInput)
     # A field people never see; bots fill it in.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
 
@@ -127,6 +130,10 @@ class SignatureForm(forms.Form):
         if value:
             reject_links_and_formulas(value, _("city"))
         return value
+
+    def clean_source(self) -> str:
+        """Cleaned, never refused: a mangled partner link must not stop anyone signing."""
+        return slugify(self.cleaned_data.get("source") or "")[:40]
 
     def clean_group(self) -> str:
         return self.cleaned_data["group"] or Signature.Group.SUPPORTER

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from campaigns.models import Petition
+from releasenow.lib.countries import country_name
 from releasenow.lib.crypto import decrypt_email, email_digest, encrypt_email
 
 
@@ -138,11 +139,16 @@ class Signature(models.Model):
 
     # Signatures imported from earlier lists: never e-mailed, re-import creates nothing new.
     imported_from = models.CharField(max_length=200, blank=True)
+    # The partner link the signer came by, until confirmation moves it into SigningStat.
+    source = models.CharField(max_length=40, blank=True)
     import_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     objects = SignatureQuerySet.as_manager()
 
     class Meta:
+        permissions = [
+            ("export_personal_data", "Can export signatures with e-mail addresses"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["petition", "email_digest"], name="one_signature_per_address"
@@ -225,11 +231,13 @@ class Signature(models.Model):
             disposable_domain=is_disposable(data["email"]),
             held=held,
             hold_reason="rate_limit" if held else "",
+            source=data.get("source", "")[:40],
         )
         signature.set_email(data["email"])
         try:
             with transaction.atomic():
                 signature.save()
+                SigningStat.add(petition.pk, signature.source, submitted=1)
         except IntegrityError:  # the same address, submitted concurrently
             existing = cls.find(petition, data["email"])
             if existing is None:
@@ -320,6 +328,8 @@ class Signature(models.Model):
                 return False
             locked.status = self.Status.CONFIRMED
             locked.confirmed_at = timezone.now()
+            SigningStat.add(locked.petition_id, locked.source, confirmed=1)
+            locked.source = ""
             locked._settle(False, "")
         self.refresh_from_db()
         return True
@@ -432,7 +442,7 @@ class Signature(models.Model):
 
     def public_details(self) -> str:
         """What follows the name in the list, exactly as far as the signer chose."""
-        country = str(self.country.name) if self.country else ""
+        country = country_name(self.country.code)
         if self.visibility == self.Visibility.INITIALS:
             return country
         return ", ".join(part for part in (self.city, country) if part)
@@ -481,9 +491,7 @@ class CountryCount(models.Model):
 
     @property
     def country_name(self) -> str:
-        from django_countries import countries
-
-        return str(countries.name(self.country)) if self.country else ""
+        return country_name(self.country)
 
     @classmethod
     def add(cls, petition_id: int, country: str, delta: int) -> None:
@@ -540,6 +548,16 @@ class AuditEntry(models.Model):
         )
 
     @classmethod
+    def record_import(cls, actor, petition, note: str):
+        return cls.objects.create(
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_name=actor.get_username() if actor else "command line",
+            action="import",
+            petition=petition,
+            note=note[:300],
+        )
+
+    @classmethod
     def record_export(cls, actor, petition, note: str):
         return cls.objects.create(
             actor=actor if getattr(actor, "pk", None) else None,
@@ -548,3 +566,117 @@ class AuditEntry(models.Model):
             petition=petition,
             note=note,
         )
+
+
+class DuplicateCandidateQuerySet(models.QuerySet):
+    def open(self) -> DuplicateCandidateQuerySet:
+        return self.filter(status=DuplicateCandidate.Status.OPEN)
+
+
+class DuplicateCandidate(models.Model):
+    """Two signatures that may be one person, found by `find_duplicates`, decided by staff."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("to decide")
+        MERGED = "merged", _("merged")
+        DISMISSED = "dismissed", _("not the same person")
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE)
+    first = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    found_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=150, blank=True)
+
+    objects = DuplicateCandidateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-score"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="one_candidate_per_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first.public_name()} ~ {self.second.public_name()} ({self.score:.0f})"
+
+    def merge(self, actor=None, keep: Signature | None = None) -> bool:
+        """Keep one signature (the earlier by default); the other stops counting."""
+        keep = keep or self.first
+        drop = self.second if keep.pk == self.first_id else self.first
+        drop.merge_into(keep, actor=actor)
+        return self._decide(self.Status.MERGED, actor)
+
+    def dismiss(self, actor=None) -> bool:
+        return self._decide(self.Status.DISMISSED, actor)
+
+    def _decide(self, status: str, actor) -> bool:
+        self.status, self.decided_at = status, timezone.now()
+        self.decided_by = actor.get_username() if actor else ""
+        self.save(update_fields=["status", "decided_at", "decided_by"])
+        return True
+
+    @classmethod
+    def find(cls, petition: Petition) -> list[DuplicateCandidate]:
+        """Look for likely duplicates among the petition's counted signatures and store new
+        pairs; pairs staff already decided are not raised again."""
+        from .duplicates import Person, candidates
+
+        rows = Signature.objects.counted().filter(petition=petition)
+        people = [
+            Person.of(pk, name, city, country)
+            for pk, name, city, country in rows.values_list(
+                "pk", "full_name", "city", "country"
+            ).iterator(chunk_size=5000)
+        ]
+        found = []
+        for first, second, value in candidates(people):
+            candidate, created = cls.objects.get_or_create(
+                first_id=first, second_id=second, defaults={"petition": petition, "score": value}
+            )
+            if not created and candidate.status == cls.Status.OPEN and candidate.score != value:
+                candidate.score = value
+                candidate.save(update_fields=["score"])
+            if candidate.status == cls.Status.OPEN:
+                found.append(candidate)
+        return found
+
+
+class SigningStat(models.Model):
+    """Signatures submitted and confirmed per day and referring partner (`?source=`).
+
+    The source tag is kept on a signature only until it is confirmed; from then on it exists
+    only in these totals.
+    """
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signing_stats")
+    day = models.DateField()
+    source = models.CharField(max_length=40, blank=True)
+    submitted = models.IntegerField(default=0)
+    confirmed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "day", "source"], name="one_stat_per_day_and_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.source or '—'}: {self.confirmed}/{self.submitted}"
+
+    @classmethod
+    def add(cls, petition_id: int, source: str, *, submitted: int = 0, confirmed: int = 0) -> None:
+        rows = cls.objects.filter(petition_id=petition_id, day=timezone.localdate(), source=source)
+        changes = {"submitted": F("submitted") + submitted, "confirmed": F("confirmed") + confirmed}
+        if rows.update(**changes):
+            return
+        try:
+            with transaction.atomic():
+                cls.objects.create(
+                    petition_id=petition_id, day=timezone.localdate(), source=source,
+                    submitted=submitted, confirmed=confirmed,
+                )  # fmt: skip
+        except IntegrityError:
+            rows.update(**changes)

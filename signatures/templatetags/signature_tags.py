@@ -10,13 +10,13 @@ register = template.Library()
 LATEST = 20
 
 
-@register.inclusion_tag("signatures/includes/form.html")
-def signature_form(petition: Petition) -> dict:
+@register.inclusion_tag("signatures/includes/form.html", takes_context=True)
+def signature_form(context, petition: Petition) -> dict:
     """The sign form, embedded in a petition's page; it posts to the sign view."""
-    return {
-        "petition": petition,
-        "form": SignatureForm(initial=SignatureForm.initial_for(get_language())),
-    }
+    initial = SignatureForm.initial_for(get_language())
+    if request := context.get("request"):
+        initial["source"] = request.GET.get("source", "")[:40]
+    return {"petition": petition, "form": SignatureForm(initial=initial)}
 
 
 @register.inclusion_tag("signatures/includes/latest.html")

@@ -1,0 +1,147 @@
+"""Likely duplicate signatures: one person signing twice, with two addresses and two spellings.
+
+Names are folded to one Latin form that forgets what differs between Belarusian, Russian,
+Polish, German and English romanisations (`Дзмітрый Галубеў`, `Dzmitry Holubeu`, `Golubev
+Dmitry` all become `dzmitri holubev`/`dmitri holubev`), and mixed-script names lose the
+difference too. Tokens are then aligned in their best order and compared one by one, so that
+relatives who share a family name do not look alike; city and country raise or lower the score.
+
+Blocking keeps it fast: only signatures sharing a token prefix or a consonant skeleton are
+compared, never all pairs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+from anyascii import anyascii
+from rapidfuzz.distance import Indel
+
+THRESHOLD = 85.0
+WEAKEST_TOKEN = 80.0  # a token less alike than this is a different name, whatever the rest
+MAX_BLOCK = 400  # a larger block (a very common name prefix) is split further by country
+
+# Letters whose romanisations differ between languages, mapped before the generic
+# transliteration: Belarusian/Russian/Ukrainian Cyrillic, then Polish, Lithuanian, Czech, German.
+LETTERS = str.maketrans({
+    "ж": "zh", "ш": "sh", "щ": "shch", "ч": "ch", "х": "h", "г": "h", "ґ": "g", "ц": "c",
+    "ў": "u", "й": "i", "ы": "y", "э": "e", "ё": "io", "ю": "iu", "я": "ia", "і": "i", "ї": "i",
+    "є": "ie", "ь": "", "ъ": "", "ż": "zh", "ž": "zh", "ź": "z", "š": "sh", "č": "ch", "ć": "c",
+    "ł": "l", "ś": "s", "ń": "n", "ß": "ss", "'": "", "’": "", "ʼ": "",
+})  # fmt: skip
+SPELLINGS = [
+    (r"s?htsch|schtsch|szcz", "shch"), (r"tsch", "ch"), (r"sch", "sh"), (r"sz", "sh"),
+    (r"cz", "ch"), (r"rz", "zh"), (r"kh", "h"), (r"g", "h"), (r"t[sz]", "c"),
+    (r"[jy]a", "ia"), (r"[jy]u", "iu"), (r"[jy]e", "ie"), (r"[jy]o", "io"),
+    (r"w", "v"), (r"ph", "f"), (r"x", "ks"), (r"q", "k"), (r"[yj]", "i"),
+    (r"(ou|au|ow|off|ov)$", "ov"), (r"(eu|ew|eff|ev)$", "ev"), (r"(ava|owa|ova)$", "ova"),
+    (r"(eva|ewa)$", "eva"), (r"(.)\1+", r"\1"),
+    # Belarusian ці/дзі where Russian has ти/ди (Tatsiana/Tatiana, Dzmitry/Dmitry).
+    (r"ci", "ti"), (r"dzi", "di"), (r"dze", "de"),
+]  # fmt: skip
+TITLES = {"dr", "prof", "mr", "mrs", "ms", "phd"}
+
+
+def fold_word(word: str) -> str:
+    word = anyascii(unicodedata.normalize("NFKC", word).lower().translate(LETTERS)).lower()
+    word = re.sub(r"[^a-z]", "", word)
+    for pattern, replacement in SPELLINGS:
+        word = re.sub(pattern, replacement, word)
+    return word
+
+
+def fold_name(name: str) -> list[str]:
+    """The name as comparable tokens, in their original order, titles and initials dropped."""
+    words = [fold_word(w) for w in re.split(r"[\s\-.,]+", name)]
+    return [w for w in words if len(w) > 1 and w not in TITLES]
+
+
+def similarity(a: str, b: str) -> float:
+    return Indel.normalized_similarity(a, b) * 100
+
+
+def skeleton(token: str) -> str:
+    return re.sub(r"[aeiou]", "", token)
+
+
+def token_similarity(a: str, b: str) -> float:
+    """Romanisations differ mostly in vowels, different names in consonants: weigh both."""
+    return (similarity(a, b) + similarity(skeleton(a), skeleton(b))) / 2
+
+
+def name_score(a: list[str], b: list[str]) -> float:
+    """Best token alignment (any order): the mean similarity, or the weakest token's when a
+    token clearly differs (a different given name is a different person)."""
+    if not a or not b:
+        return 0.0
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    best = 0.0
+    for chosen in itertools.permutations(long, len(short)):
+        scores = [token_similarity(x, y) for x, y in zip(short, chosen, strict=True)]
+        weakest = min(scores)
+        value = weakest if weakest < WEAKEST_TOKEN else sum(scores) / len(scores)
+        best = max(best, value)
+    if len(long) > len(short):
+        best -= 3 * (len(long) - len(short))  # a middle name more, a little less sure
+    return best
+
+
+@dataclass
+class Person:
+    id: int
+    tokens: list[str]
+    city: str
+    country: str
+
+    @classmethod
+    def of(cls, id: int, name: str, city: str = "", country: str = "") -> Person:
+        return cls(id, fold_name(name), " ".join(fold_name(city)), country or "")
+
+    def block_keys(self) -> set[str]:
+        keys = set()
+        for token in self.tokens:
+            keys.add("p:" + token[:3])
+            consonants = skeleton(token)
+            if len(consonants) >= 2:
+                keys.add("s:" + consonants[:3])
+        return keys
+
+
+def score(a: Person, b: Person) -> float:
+    value = name_score(a.tokens, b.tokens)
+    if a.country and b.country:
+        value += 4 if a.country == b.country else -15
+    if a.city and b.city:
+        value += 4 if similarity(a.city, b.city) >= 80 else -6
+    return round(min(value, 100.0), 1)
+
+
+def candidates(people: list[Person], threshold: float = THRESHOLD) -> list[tuple[int, int, float]]:
+    """(id, id, score) for every pair at or above the threshold, best first."""
+    blocks: dict[str, list[Person]] = defaultdict(list)
+    for person in people:
+        for key in person.block_keys():
+            blocks[key].append(person)
+    seen: set[tuple[int, int]] = set()
+    found = []
+    for members in blocks.values():
+        groups = [members]
+        if len(members) > MAX_BLOCK:
+            by_country: dict[str, list[Person]] = defaultdict(list)
+            for person in members:
+                by_country[person.country].append(person)
+            groups = list(by_country.values())
+        for group in groups:
+            for a, b in itertools.combinations(group, 2):
+                pair = (min(a.id, b.id), max(a.id, b.id))
+                if pair in seen:
+                    continue
+                seen.add(pair)
+                value = score(a, b)
+                if value >= threshold:
+                    found.append((*pair, value))
+    return sorted(found, key=lambda item: -item[2])

@@ -1,0 +1,76 @@
+import csv
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from signatures.duplicates import THRESHOLD, Person, candidates, fold_name, score
+from signatures.imports import import_signatures
+from signatures.models import DuplicateCandidate
+from signatures.tests.conftest import make_signature
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_names_fold_across_alphabets_and_romanisations():
+    assert fold_name("Дзмітрый Галубеў") == fold_name("Dzmitry Halubeu")
+    assert fold_name("Татsiana") == fold_name("Tatsiana") == fold_name("Тацяна")
+    assert fold_name("Żanna Łukaszewicz") == fold_name("Zhanna Lukashevich")
+    assert fold_name("Kulikou") == fold_name("Kulikov") == fold_name("Kulikow")
+    assert fold_name("Yulia") == fold_name("Julia") == fold_name("Iulia")
+
+
+def test_precision_and_recall_on_the_labelled_pairs(capsys):
+    rows = list(csv.DictReader((DATA / "duplicate_pairs.csv").open(encoding="utf-8")))
+    tp = fp = fn = 0
+    for row in rows:
+        a = Person.of(1, row["name_a"], row["city_a"], row["country_a"])
+        b = Person.of(2, row["name_b"], row["city_b"], row["country_b"])
+        predicted, actual = score(a, b) >= THRESHOLD, row["same_person"] == "1"
+        tp += predicted and actual
+        fp += predicted and not actual
+        fn += actual and not predicted
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    with capsys.disabled():
+        print(
+            f"\nduplicate finder on {len(rows)} labelled pairs: precision {precision:.2f}, recall {recall:.2f}"
+        )
+    assert precision >= 0.9 and recall >= 0.9
+
+
+def test_blocking_finds_the_labelled_duplicates_among_many_people():
+    rows = list(csv.DictReader((DATA / "duplicate_pairs.csv").open(encoding="utf-8")))
+    people, expected = [], set()
+    for i, row in enumerate(rows):
+        people.append(Person.of(2 * i, row["name_a"], row["city_a"], row["country_a"]))
+        people.append(Person.of(2 * i + 1, row["name_b"], row["city_b"], row["country_b"]))
+        if row["same_person"] == "1":
+            expected.add((2 * i, 2 * i + 1))
+    found = {(a, b) for a, b, _s in candidates(people)}
+    assert len(expected & found) / len(expected) >= 0.9
+
+
+@pytest.mark.django_db
+def test_find_merge_and_dismiss(manifesto, capsys):
+    import_signatures(manifesto, (DATA / "published-list.txt").read_text(), source="list")
+    call_command("find_duplicates", "--petition", "manifesto")
+    out = capsys.readouterr().out
+    assert "Dzmitry Holubeu" in out and "Golubev Dmitry" in out
+    assert "Vasilevich" not in out  # relatives, not duplicates
+    pair = DuplicateCandidate.objects.get()
+    pair.merge()
+    manifesto.refresh_from_db()
+    assert manifesto.signature_count == 68
+    assert pair.second.__class__.objects.get(pk=pair.second_id).moderation == "duplicate"
+    assert DuplicateCandidate.find(manifesto) == []  # decided pairs are not raised again
+
+
+@pytest.mark.django_db
+def test_dismissed_pairs_stay_dismissed(manifesto):
+    make_signature(manifesto, "Dzmitry Holubeu", city="New York", email="a@example.org")
+    make_signature(manifesto, "Golubev Dmitry", city="New York", email="b@example.org")
+    (pair,) = DuplicateCandidate.find(manifesto)
+    pair.dismiss()
+    assert DuplicateCandidate.find(manifesto) == []
+    manifesto.refresh_from_db()
+    assert manifesto.signature_count == 2
