@@ -6,12 +6,13 @@ Dmitry` all become `dzmitri holubev`/`dmitri holubev`), and mixed-script names l
 difference too. Tokens are then aligned in their best order and compared one by one, so that
 relatives who share a family name do not look alike; city and country raise or lower the score.
 
-Blocking keeps it fast: only signatures sharing a token prefix or a consonant skeleton are
-compared, never all pairs.
+Blocking keeps it fast: only signatures sharing a name part's prefix or consonant skeleton are
+compared, and within a very common name part only those sharing another one; never all pairs.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -19,11 +20,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from anyascii import anyascii
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
 THRESHOLD = 85.0
 WEAKEST_TOKEN = 80.0  # a token less alike than this is a different name, whatever the rest
-MAX_BLOCK = 400  # a larger block (a very common name prefix) is split further by country
+PREFILTER = 80.0  # whole-name similarity below which a pair is not scored (true pairs: ≥ 85)
+MAX_BLOCK = 300  # a larger block (a very common name part) is split by the other name parts
 
 # Letters whose romanisations differ between languages, mapped before the generic
 # transliteration: Belarusian/Russian/Ukrainian Cyrillic, then Polish, Lithuanian, Czech, German.
@@ -64,10 +67,14 @@ def similarity(a: str, b: str) -> float:
     return Indel.normalized_similarity(a, b) * 100
 
 
+VOWELS = str.maketrans("", "", "aeiou")
+
+
 def skeleton(token: str) -> str:
-    return re.sub(r"[aeiou]", "", token)
+    return token.translate(VOWELS)
 
 
+@functools.lru_cache(maxsize=1_000_000)
 def token_similarity(a: str, b: str) -> float:
     """Romanisations differ mostly in vowels, different names in consonants: weigh both."""
     return (similarity(a, b) + similarity(skeleton(a), skeleton(b))) / 2
@@ -102,12 +109,13 @@ class Person:
         return cls(id, fold_name(name), " ".join(fold_name(city)), country or "")
 
     def block_keys(self) -> set[str]:
+        """A prefix and a consonant skeleton of each name part."""
         keys = set()
         for token in self.tokens:
-            keys.add("p:" + token[:3])
+            keys.add("p" + token[:3])
             consonants = skeleton(token)
             if len(consonants) >= 2:
-                keys.add("s:" + consonants[:3])
+                keys.add("s" + consonants[:3])
         return keys
 
 
@@ -128,20 +136,41 @@ def candidates(people: list[Person], threshold: float = THRESHOLD) -> list[tuple
             blocks[key].append(person)
     seen: set[tuple[int, int]] = set()
     found = []
-    for members in blocks.values():
+    for key, members in blocks.items():
         groups = [members]
         if len(members) > MAX_BLOCK:
-            by_country: dict[str, list[Person]] = defaultdict(list)
+            # A common name part (Aliaksandr, Ivanou): compare only people who also share a key
+            # of another name part.
+            sub: dict[str, list[Person]] = defaultdict(list)
             for person in members:
-                by_country[person.country].append(person)
-            groups = list(by_country.values())
+                for other in person.block_keys() - {key}:
+                    sub[other].append(person)
+            groups = list(sub.values())
         for group in groups:
-            for a, b in itertools.combinations(group, 2):
-                pair = (min(a.id, b.id), max(a.id, b.id))
-                if pair in seen:
-                    continue
-                seen.add(pair)
-                value = score(a, b)
-                if value >= threshold:
-                    found.append((*pair, value))
+            if len(group) < 2:
+                continue
+            # Cheap filter in C++ over the whole block, with the name parts in two orders so
+            # that variants sort alike (Aleh/Oleg beside Matskevich); the exact score only for
+            # the pairs that pass.
+            by_letter = [" ".join(sorted(person.tokens)) for person in group]
+            by_skeleton = [" ".join(sorted(person.tokens, key=skeleton)) for person in group]
+            for i, person in enumerate(group):
+                matches = {
+                    j
+                    for names in (by_letter, by_skeleton)
+                    for _name, _value, j in process.extract(
+                        names[i], names, scorer=fuzz.ratio, score_cutoff=PREFILTER, limit=None
+                    )
+                }
+                for j in matches:
+                    if j <= i:
+                        continue
+                    other = group[j]
+                    pair = (min(person.id, other.id), max(person.id, other.id))
+                    if pair in seen:
+                        continue
+                    seen.add(pair)
+                    value = score(person, other)
+                    if value >= threshold:
+                        found.append((*pair, value))
     return sorted(found, key=lambda item: -item[2])
