@@ -19,3 +19,22 @@ def content(db):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def staff_client(client, db):
+    """A moderator logged in with a verified TOTP device, as the admin requires."""
+    from django.contrib.auth.models import User
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = User.objects.create_user(
+        "mod", "mod@example.org", "a long passphrase 42", is_staff=True, is_superuser=True
+    )
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    client.user = user
+    return client

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from parler.admin import TranslatableAdmin
+from django.utils.html import format_html_join
+from parler.admin import TranslatableAdmin as ParlerAdmin
 
 from .models import (
     Campaign,
@@ -14,6 +15,25 @@ from .models import (
     Section,
 )
 
+STATE_LABELS = {"missing": "—", "outdated": "OUTDATED", "unreviewed": "to review", "reviewed": "ok"}
+
+
+class TranslatableAdmin(ParlerAdmin):
+    """Parler's admin with a column saying, per language, whether a translation is missing,
+    outdated (its English text changed since), waiting for review, or reviewed."""
+
+    @admin.display(description="translations")
+    def translation_status(self, obj):
+        states = [
+            (code, STATE_LABELS[state])
+            for code, state in obj.translation_summary().items()
+            if state != "source"
+        ]
+        return format_html_join(" ", "<span title='{1}'>{0}: {1}</span>", states)
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), "translation_status"]
+
 
 class PartnerInline(admin.TabularInline):
     model = Partner
@@ -22,7 +42,7 @@ class PartnerInline(admin.TabularInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(TranslatableAdmin):
-    list_display = ["__str__", "key", "hashtag", "launched_on", "language_column"]
+    list_display = ["__str__", "key", "hashtag", "launched_on"]
     inlines = [PartnerInline]
 
 
@@ -34,24 +54,24 @@ class PetitionAdmin(TranslatableAdmin):
 
 @admin.register(Section)
 class SectionAdmin(TranslatableAdmin):
-    list_display = ["__str__", "key", "order", "language_column"]
+    list_display = ["__str__", "key", "order"]
     list_editable = ["order"]
 
 
 @admin.register(Portrait)
 class PortraitAdmin(TranslatableAdmin):
-    list_display = ["__str__", "order", "language_column"]
+    list_display = ["__str__", "order"]
     list_editable = ["order"]
 
 
 @admin.register(Quote)
 class QuoteAdmin(TranslatableAdmin):
-    list_display = ["__str__", "section", "original_language", "order", "language_column"]
+    list_display = ["__str__", "section", "original_language", "order"]
 
 
 @admin.register(Figure)
 class FigureAdmin(TranslatableAdmin):
-    list_display = ["__str__", "key", "qualifier", "value", "as_of", "source", "language_column"]
+    list_display = ["__str__", "key", "qualifier", "value", "as_of", "source"]
 
 
 class ChartPointInline(admin.TabularInline):
@@ -62,10 +82,10 @@ class ChartPointInline(admin.TabularInline):
 
 @admin.register(Chart)
 class ChartAdmin(TranslatableAdmin):
-    list_display = ["__str__", "key", "kind", "language_column"]
+    list_display = ["__str__", "key", "kind"]
     inlines = [ChartPointInline]
 
 
 @admin.register(Page)
 class PageAdmin(TranslatableAdmin):
-    list_display = ["__str__", "slug", "language_column"]
+    list_display = ["__str__", "slug"]

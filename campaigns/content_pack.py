@@ -27,6 +27,8 @@ from django.core.files.base import ContentFile
 from django.db import models, transaction
 
 from .models import (
+    META_FIELDS,
+    SOURCE_LANGUAGE,
     Campaign,
     Chart,
     ChartPoint,
@@ -293,11 +295,10 @@ def load_translation(kind: Kind, obj, language: str, path: Path, report: Report)
     if translation is None:
         translation = translation_model(master=obj, language_code=language)
         for name in kind.translated:
-            setattr(
-                translation,
-                name,
-                to_field(translation_model, name, values.get(name, ""), str(path)),
-            )
+            value = to_field(translation_model, name, values.get(name), str(path))
+            setattr(translation, name, value)
+        if language != SOURCE_LANGUAGE and translation.translation_of is None:
+            translation.translation_of = obj.english_version
         translation.save()
         report.created.append(label)
         return
@@ -309,6 +310,8 @@ def load_translation(kind: Kind, obj, language: str, path: Path, report: Report)
             changed.append(name)
     if changed:
         translation.save()
+        if language == SOURCE_LANGUAGE and set(changed) - set(META_FIELDS):
+            obj.note_english_change()  # translations of the old text are now outdated
         report.updated.append(f"{label} ({', '.join(changed)})")
     else:
         report.unchanged += 1
@@ -360,7 +363,8 @@ def dump_file(fieldfile, directory: Path) -> str:
 
 
 def dump_translation(kind: Kind, obj, translation, root: Path) -> int:
-    metadata = {name: getattr(translation, name) for name in kind.translated if name != kind.body}
+    skip = {kind.body, *(META_FIELDS if translation.language_code == SOURCE_LANGUAGE else ())}
+    metadata = {name: getattr(translation, name) for name in kind.translated if name not in skip}
     body = getattr(translation, kind.body) if kind.body else ""
     path = root / translation.language_code / kind.name / f"{getattr(obj, kind.key)}.md"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,20 +12,80 @@ from django.db import models
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import get_language, gettext
-from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from parler.models import TranslatableModel, TranslatedFields
 
 from .charts import bar_geometry, line_geometry
 
 SOURCE_LANGUAGE = settings.PARLER_DEFAULT_LANGUAGE_CODE
+META_FIELDS = ("translation_of", "reviewed")
+
+
+def translated(**fields) -> TranslatedFields:
+    """Per-language fields, plus what every translation records about itself: the version of
+    the English text it translates, and whether the campaign has reviewed it."""
+    return TranslatedFields(
+        **fields,
+        translation_of=models.PositiveIntegerField(
+            null=True,
+            blank=True,
+            help_text="Version of the English text this translates (empty for English).",
+        ),
+        reviewed=models.BooleanField(
+            default=False,
+            help_text="Checked by the campaign; until then pages say it is a translation.",
+        ),
+    )
 
 
 class Translatable(TranslatableModel):
     """Shared behaviour of every model whose texts are kept per language."""
 
+    # Moves on whenever the English text changes; translations of an older one are outdated.
+    english_version = models.PositiveIntegerField(default=1, editable=False)
+
     class Meta:
         abstract = True
+
+    def save_translation(self, translation, *args, **kwargs):
+        """An edited English text makes the translations of the previous one outdated; a new
+        translation records which English version it translates."""
+        if translation.language_code == SOURCE_LANGUAGE:
+            if translation.pk and self._english_content_changed(translation):
+                self.note_english_change()
+        elif translation.translation_of is None:
+            translation.translation_of = self.english_version
+        super().save_translation(translation, *args, **kwargs)
+
+    def _english_content_changed(self, translation) -> bool:
+        stored = type(translation).objects.filter(pk=translation.pk).values().first() or {}
+        return any(
+            stored.get(name) != getattr(translation, name)
+            for name in translation.get_translated_fields()
+            if name not in META_FIELDS
+        )
+
+    def note_english_change(self) -> None:
+        type(self).objects.filter(pk=self.pk).update(
+            english_version=models.F("english_version") + 1
+        )
+        self.refresh_from_db(fields=["english_version"])
+
+    def translation_state(self, language: str | None = None) -> str:
+        """source, missing (English shown), outdated, unreviewed or reviewed."""
+        language = language or get_language() or SOURCE_LANGUAGE
+        if language == SOURCE_LANGUAGE:
+            return "source"
+        if not self.has_translation(language):
+            return "missing"
+        translation = self.get_translation(language)
+        if (translation.translation_of or 0) < self.english_version:
+            return "outdated"
+        return "reviewed" if translation.reviewed else "unreviewed"
+
+    def translation_summary(self) -> dict[str, str]:
+        """State of every site language, for the admin."""
+        return {code: self.translation_state(code) for code, _name in settings.LANGUAGES}
 
     def is_fallback(self, language: str | None = None) -> bool:
         """True when the visitor's language has no text and the English source is shown."""
@@ -44,29 +104,29 @@ class Petition(Translatable):
 
     slug = models.SlugField(unique=True)
     text_version = models.PositiveIntegerField(
-        default=1, help_text=_("Raise when the signed wording changes.")
+        default=1, help_text="Raise when the signed wording changes."
     )
-    text_date = models.DateField(_("date of the text"), null=True, blank=True)
-    is_open = models.BooleanField(_("open for signatures"), default=True)
+    text_date = models.DateField("date of the text", null=True, blank=True)
+    is_open = models.BooleanField("open for signatures", default=True)
 
     class Moderation(models.TextChoices):
-        PRE = "pre", _("pre-moderation: names appear once staff approved them")
-        POST = "post", _("post-moderation: names appear at once, staff can hide them")
+        PRE = "pre", "pre-moderation: names appear once staff approved them"
+        POST = "post", "post-moderation: names appear at once, staff can hide them"
 
     moderation = models.CharField(max_length=4, choices=Moderation.choices, default=Moderation.PRE)
     # Maintained atomically by the signatures app; read on every page, never COUNT(*)-ed.
     signature_count = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    translations = TranslatedFields(
-        title=models.CharField(_("title"), max_length=200),
+    translations = translated(
+        title=models.CharField("title", max_length=200),
         lead=models.CharField(
-            _("lead"),
+            "lead",
             max_length=400,
             blank=True,
-            help_text=_("One or two sentences for link previews."),
+            help_text="One or two sentences for link previews.",
         ),
-        body=models.TextField(_("text (Markdown)")),
+        body=models.TextField("text (Markdown)"),
     )
 
     class Meta:
@@ -93,7 +153,7 @@ class CampaignQuerySet(models.QuerySet):
 
 class Campaign(Translatable):
     key = models.SlugField(unique=True)
-    hashtag = models.CharField(max_length=100, blank=True, help_text=_("Without the #."))
+    hashtag = models.CharField(max_length=100, blank=True, help_text="Without the #.")
     launched_on = models.DateField(null=True, blank=True)
     contact_email = models.EmailField(blank=True)
     petition = models.ForeignKey(
@@ -101,17 +161,17 @@ class Campaign(Translatable):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        help_text=_("The text the campaign asks people to sign."),
+        help_text="The text the campaign asks people to sign.",
     )
 
-    translations = TranslatedFields(
-        name=models.CharField(_("name"), max_length=200),
-        tagline=models.CharField(_("tagline"), max_length=300, blank=True),
+    translations = translated(
+        name=models.CharField("name", max_length=200),
+        tagline=models.CharField("tagline", max_length=300, blank=True),
         description=models.CharField(
-            _("description"),
+            "description",
             max_length=400,
             blank=True,
-            help_text=_("For search engines and link previews."),
+            help_text="For search engines and link previews.",
         ),
     )
 
@@ -142,19 +202,19 @@ class Section(Translatable):
     """A block of text on the campaign page; the page template places it by its key."""
 
     class Extra(models.TextChoices):
-        NONE = "", _("nothing")
-        PARTNERS = "partners", _("the partner organisations")
-        SIGN = "sign", _("the call to sign, with the count")
+        NONE = "", "nothing"
+        PARTNERS = "partners", "the partner organisations"
+        SIGN = "sign", "the call to sign, with the count"
 
     key = models.SlugField(unique=True)
     order = models.PositiveSmallIntegerField(default=0)
     extra = models.CharField(
-        max_length=20, choices=Extra.choices, blank=True, help_text=_("Shown after the text.")
+        max_length=20, choices=Extra.choices, blank=True, help_text="Shown after the text."
     )
 
-    translations = TranslatedFields(
-        title=models.CharField(_("title"), max_length=200),
-        body=models.TextField(_("text (Markdown)"), blank=True),
+    translations = translated(
+        title=models.CharField("title", max_length=200),
+        body=models.TextField("text (Markdown)", blank=True),
     )
 
     class Meta:
@@ -169,11 +229,11 @@ class Portrait(Translatable):
 
     key = models.SlugField(unique=True)
     section = models.SlugField(
-        blank=True, help_text=_("Key of the campaign-page section it is shown in.")
+        blank=True, help_text="Key of the campaign-page section it is shown in."
     )
     order = models.PositiveSmallIntegerField(default=0)
 
-    translations = TranslatedFields(text=models.CharField(_("text"), max_length=300))
+    translations = translated(text=models.CharField("text", max_length=300))
 
     class Meta:
         ordering = ["order", "key"]
@@ -186,18 +246,18 @@ class Quote(Translatable):
     """A voice of the campaign: original wording kept, translations beside it."""
 
     key = models.SlugField(unique=True)
-    section = models.SlugField(help_text=_("Key of the campaign-page section it belongs to."))
+    section = models.SlugField(help_text="Key of the campaign-page section it belongs to.")
     speaker = models.CharField(max_length=200)
     original_text = models.TextField()
     original_language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
     order = models.PositiveSmallIntegerField(default=0)
 
-    translations = TranslatedFields(
+    translations = translated(
         text=models.TextField(
-            _("translation"), blank=True, help_text=_("Empty in the quote's original language.")
+            "translation", blank=True, help_text="Empty in the quote's original language."
         ),
-        speaker_role=models.CharField(_("speaker's role"), max_length=200, blank=True),
-        source=models.CharField(_("source"), max_length=300, blank=True),
+        speaker_role=models.CharField("speaker's role", max_length=200, blank=True),
+        source=models.CharField("source", max_length=300, blank=True),
     )
 
     class Meta:
@@ -220,10 +280,10 @@ class Quote(Translatable):
 
 
 class Qualifier(models.TextChoices):
-    EXACT = "exact", _("exactly")
-    ABOUT = "about", _("about")
-    MORE_THAN = "more_than", _("more than")
-    AT_LEAST = "at_least", _("at least")
+    EXACT = "exact", "exactly"
+    ABOUT = "about", "about"
+    MORE_THAN = "more_than", "more than"
+    AT_LEAST = "at_least", "at least"
 
 
 class SourcedValue(models.Model):
@@ -231,7 +291,7 @@ class SourcedValue(models.Model):
 
     value = models.DecimalField(max_digits=12, decimal_places=1)
     qualifier = models.CharField(max_length=10, choices=Qualifier.choices, default=Qualifier.EXACT)
-    as_of = models.DateField(_("as of"), null=True, blank=True)
+    as_of = models.DateField("as of", null=True, blank=True)
     source = models.CharField(max_length=200, blank=True)
     source_url = models.URLField(blank=True)
 
@@ -259,12 +319,12 @@ class Figure(Translatable, SourcedValue):
 
     key = models.SlugField(unique=True)
     section = models.SlugField(
-        blank=True, help_text=_("Key of the campaign-page section it is shown in.")
+        blank=True, help_text="Key of the campaign-page section it is shown in."
     )
     order = models.PositiveSmallIntegerField(default=0)
 
-    translations = TranslatedFields(
-        label=models.CharField(_("label"), max_length=300),
+    translations = translated(
+        label=models.CharField("label", max_length=300),
     )
 
     class Meta:
@@ -278,20 +338,20 @@ class Chart(Translatable):
     """A set of sourced numbers drawn as an inline-SVG chart: bars by country, or a line in time."""
 
     class Kind(models.TextChoices):
-        BAR = "bar", _("bars by country")
-        LINE = "line", _("line over time")
+        BAR = "bar", "bars by country"
+        LINE = "line", "line over time"
 
     key = models.SlugField(unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     section = models.SlugField(
-        blank=True, help_text=_("Key of the campaign-page section it is shown in.")
+        blank=True, help_text="Key of the campaign-page section it is shown in."
     )
     order = models.PositiveSmallIntegerField(default=0)
 
-    translations = TranslatedFields(
-        title=models.CharField(_("title"), max_length=200),
-        description=models.TextField(_("description"), blank=True),
-        unit=models.CharField(_("unit"), max_length=100, blank=True),
+    translations = translated(
+        title=models.CharField("title", max_length=200),
+        description=models.TextField("description", blank=True),
+        unit=models.CharField("unit", max_length=100, blank=True),
     )
 
     class Meta:
@@ -314,8 +374,8 @@ class Chart(Translatable):
 
 class ChartPoint(SourcedValue):
     chart = models.ForeignKey(Chart, on_delete=models.CASCADE, related_name="points")
-    country = CountryField(blank=True, help_text=_("For bar charts by country."))
-    date = models.DateField(null=True, blank=True, help_text=_("For line charts over time."))
+    country = CountryField(blank=True, help_text="For bar charts by country.")
+    date = models.DateField(null=True, blank=True, help_text="For line charts over time.")
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -336,9 +396,9 @@ class Page(Translatable):
 
     slug = models.SlugField(unique=True)
 
-    translations = TranslatedFields(
-        title=models.CharField(_("title"), max_length=200),
-        body=models.TextField(_("text (Markdown)")),
+    translations = translated(
+        title=models.CharField("title", max_length=200),
+        body=models.TextField("text (Markdown)"),
     )
 
     def __str__(self) -> str:

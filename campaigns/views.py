@@ -4,6 +4,17 @@ from django.shortcuts import get_object_or_404, render
 from .models import Campaign, Chart, Figure, Page, Petition, Portrait, Quote, Section
 
 
+def translation_notes(objects) -> dict[str, bool]:
+    """Which notes the page needs: English shown for a missing translation, a translation of
+    an older English text, or a translation the campaign has not reviewed yet."""
+    states = {obj.translation_state() for obj in objects}
+    return {
+        "fallback": "missing" in states,
+        "outdated_translation": "outdated" in states,
+        "unreviewed_translation": "unreviewed" in states,
+    }
+
+
 def group_by_section(objects) -> dict[str, list]:
     grouped: dict[str, list] = {}
     for obj in objects:
@@ -44,7 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "blocks": blocks,
             "partners": campaign.partners.all(),
             "petition": campaign.petition,
-            "fallback": any(obj.is_fallback() for obj in shown),
+            **translation_notes(shown),
         },
     )
 
@@ -55,10 +66,10 @@ def petition(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "campaigns/petition.html",
-        {"petition": petition, "fallback": petition.is_fallback()},
+        {"petition": petition, **translation_notes([petition])},
     )
 
 
 def page(request: HttpRequest, slug: str) -> HttpResponse:
     page = get_object_or_404(Page.objects.prefetch_related("translations"), slug=slug)
-    return render(request, "campaigns/page.html", {"page": page, "fallback": page.is_fallback()})
+    return render(request, "campaigns/page.html", {"page": page, **translation_notes([page])})

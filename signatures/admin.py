@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Petition
 
@@ -36,22 +35,22 @@ EDITABLE = ["full_name", "affiliation", "city", "country", "visibility"]
 
 
 class QueueFilter(admin.SimpleListFilter):
-    title = _("queue")
+    title = "queue"
     parameter_name = "queue"
 
     QUEUES = {
         "review": (
-            _("public text to review"),
+            "public text to review",
             Q(status="confirmed", moderation="unreviewed") & ~Q(visibility="anonymous"),
         ),
-        "held": (_("held (not counted)"), Q(held=True) & ~Q(status="withdrawn")),
+        "held": ("held (not counted)", Q(held=True) & ~Q(status="withdrawn")),
         "claims": (
-            _("group claims to verify"),
+            "group claims to verify",
             Q(status="confirmed", group_verified_at__isnull=True, group_rejected_at__isnull=True)
             & ~Q(group="supporter"),
         ),
         "flagged": (
-            _("flagged: no proof of work or disposable address"),
+            "flagged: no proof of work or disposable address",
             Q(status="confirmed", moderation="unreviewed")
             & (Q(challenge_passed=False) | Q(disposable_domain=True)),
         ),
@@ -77,7 +76,7 @@ class SignatureAdminForm(forms.ModelForm):
         old = self.instance.visibility
         if PRIVACY_ORDER.index(new) < PRIVACY_ORDER.index(old):
             raise forms.ValidationError(
-                _("Only the signer can make their signature more public than they chose.")
+                "Only the signer can make their signature more public than they chose."
             )
         return new
 
@@ -106,9 +105,9 @@ class SignatureAdmin(admin.ModelAdmin):
     list_per_page = 100
     show_full_result_count = False
     fieldsets = [
-        (_("Public fields"), {"fields": EDITABLE}),
+        ("Public fields", {"fields": EDITABLE}),
         (
-            _("State"),
+            "State",
             {
                 "fields": [
                     "petition", "status", "moderation", "counted", "listed", "group",
@@ -118,7 +117,7 @@ class SignatureAdmin(admin.ModelAdmin):
             },
         ),
         (
-            _("Checks"),
+            "Checks",
             {
                 "fields": [
                     "held", "hold_reason", "challenge_passed", "disposable_domain", "email_failed",
@@ -129,38 +128,38 @@ class SignatureAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     readonly_fields = [f for group in fieldsets[1:] for f in group[1]["fields"]]
     actions = [
-        bulk("approve", _("Approve for the public list")),
-        bulk("hide", _("Hide from the public list (still counted)")),
-        bulk("mark_fraudulent", _("Mark as fraudulent (not counted)")),
-        bulk("verify_group", _("Verify the group claim")),
-        bulk("reject_group", _("Reject the group claim")),
-        bulk("release", _("Release held signatures")),
-        bulk("withdraw_on_request", _("Withdraw and erase on the signer's request")),
+        bulk("approve", "Approve for the public list"),
+        bulk("hide", "Hide from the public list (still counted)"),
+        bulk("mark_fraudulent", "Mark as fraudulent (not counted)"),
+        bulk("verify_group", "Verify the group claim"),
+        bulk("reject_group", "Reject the group claim"),
+        bulk("release", "Release held signatures"),
+        bulk("withdraw_on_request", "Withdraw and erase on the signer's request"),
     ]
 
-    @admin.display(description=_("name as listed"))
+    @admin.display(description="name as listed")
     def shown_name(self, obj: Signature) -> str:
         return obj.public_name() or "—"
 
-    @admin.display(description=_("group claim"))
+    @admin.display(description="group claim")
     def group_state(self, obj: Signature) -> str:
         if obj.group == Signature.Group.SUPPORTER:
             return ""
         if obj.group_verified_at:
-            return _("verified")
-        return _("rejected") if obj.group_rejected_at else _("to verify")
+            return "verified"
+        return "rejected" if obj.group_rejected_at else "to verify"
 
-    @admin.display(description=_("flags"))
+    @admin.display(description="flags")
     def flags(self, obj: Signature) -> str:
         flags = []
         if obj.held:
-            flags.append(_("held"))
+            flags.append("held")
         if not obj.challenge_passed and not obj.imported_from:
-            flags.append(_("no proof of work"))
+            flags.append("no proof of work")
         if obj.disposable_domain:
-            flags.append(_("disposable address"))
+            flags.append("disposable address")
         if obj.email_failed:
-            flags.append(_("e-mail failed"))
+            flags.append("e-mail failed")
         return ", ".join(str(f) for f in flags)
 
     def get_urls(self):
@@ -233,7 +232,7 @@ class SignatureAdmin(admin.ModelAdmin):
             try:
                 text = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError:
-                form.add_error("file", _("The file is not UTF-8 text."))
+                form.add_error("file", "The file is not UTF-8 text.")
             else:
                 data = form.cleaned_data
                 report = import_signatures(
@@ -242,7 +241,7 @@ class SignatureAdmin(admin.ModelAdmin):
                     dry_run=data["dry_run"], actor=request.user,
                 )  # fmt: skip
         context = {**self.admin_site.each_context(request), "form": form, "report": report,
-                   "title": _("Import signatures")}  # fmt: skip
+                   "title": "Import signatures"}  # fmt: skip
         return TemplateResponse(request, "admin/signatures/import.html", context)
 
     def has_add_permission(self, request) -> bool:
@@ -256,7 +255,7 @@ class SignatureAdmin(admin.ModelAdmin):
         if fields:
             Signature.objects.get(pk=obj.pk).change(request.user, "edit public fields", **fields)
         else:
-            messages.info(request, _("Nothing changed."))
+            messages.info(request, "Nothing changed.")
 
 
 @admin.register(AuditEntry)
@@ -309,20 +308,20 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
     list_select_related = ["first", "second"]
     actions = ["merge", "dismiss"]
 
-    @admin.display(description=_("first signature (kept when merged)"))
+    @admin.display(description="first signature (kept when merged)")
     def first_entry(self, obj):
         return describe(obj.first)
 
-    @admin.display(description=_("second signature"))
+    @admin.display(description="second signature")
     def second_entry(self, obj):
         return describe(obj.second)
 
-    @admin.action(description=_("Merge: keep the first, stop counting the second"))
+    @admin.action(description="Merge: keep the first, stop counting the second")
     def merge(self, request, queryset):
         done = sum(c.merge(actor=request.user) for c in queryset.open())
         self.message_user(request, f"{done} pairs merged.")
 
-    @admin.action(description=_("Dismiss: not the same person"))
+    @admin.action(description="Dismiss: not the same person")
     def dismiss(self, request, queryset):
         done = sum(c.dismiss(actor=request.user) for c in queryset.open())
         self.message_user(request, f"{done} pairs dismissed.")
@@ -337,7 +336,7 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
 class ImportForm(forms.Form):
     petition = forms.ModelChoiceField(Petition.objects.all())
     file = forms.FileField(
-        help_text=_(
+        help_text=(
             "A published list (one “Name (role), City, Country” per line) "
             "or a CSV with a full_name column."
         )
@@ -345,13 +344,13 @@ class ImportForm(forms.Form):
     source = forms.CharField(
         required=False,
         max_length=200,
-        help_text=_("Where the list comes from; default: the file name."),
+        help_text="Where the list comes from; default: the file name.",
     )
     visibility = forms.ChoiceField(
         choices=Signature.Visibility.choices, initial=Signature.Visibility.PUBLIC
     )
     dry_run = forms.BooleanField(
-        required=False, initial=True, label=_("Dry run: only show what would be imported")
+        required=False, initial=True, label="Dry run: only show what would be imported"
     )
 
 

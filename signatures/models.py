@@ -76,9 +76,9 @@ class SignatureQuerySet(models.QuerySet):
 
 class Signature(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("waiting for confirmation")
-        CONFIRMED = "confirmed", _("confirmed")
-        WITHDRAWN = "withdrawn", _("withdrawn")
+        PENDING = "pending", "waiting for confirmation"
+        CONFIRMED = "confirmed", "confirmed"
+        WITHDRAWN = "withdrawn", "withdrawn"
 
     class Visibility(models.TextChoices):
         PUBLIC = "public", _("Show my name, role, city and country")
@@ -86,11 +86,11 @@ class Signature(models.Model):
         ANONYMOUS = "anonymous", _("Count my signature but do not list it")
 
     class Moderation(models.TextChoices):
-        UNREVIEWED = "unreviewed", _("not reviewed")
-        APPROVED = "approved", _("approved")
-        HIDDEN = "hidden", _("hidden from the list (counted)")
-        FRAUDULENT = "fraudulent", _("fraudulent (not counted)")
-        DUPLICATE = "duplicate", _("duplicate (not counted)")
+        UNREVIEWED = "unreviewed", "not reviewed"
+        APPROVED = "approved", "approved"
+        HIDDEN = "hidden", "hidden from the list (counted)"
+        FRAUDULENT = "fraudulent", "fraudulent (not counted)"
+        DUPLICATE = "duplicate", "duplicate (not counted)"
 
     class Group(models.TextChoices):
         SUPPORTER = "supporter", _("Supporter")
@@ -577,9 +577,9 @@ class DuplicateCandidate(models.Model):
     """Two signatures that may be one person, found by `find_duplicates`, decided by staff."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("to decide")
-        MERGED = "merged", _("merged")
-        DISMISSED = "dismissed", _("not the same person")
+        OPEN = "open", "to decide"
+        MERGED = "merged", "merged"
+        DISMISSED = "dismissed", "not the same person"
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE)
     first = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
@@ -624,23 +624,25 @@ class DuplicateCandidate(models.Model):
         from .duplicates import Person, candidates
 
         rows = Signature.objects.counted().filter(petition=petition)
-        people = [
-            Person.of(pk, name, city, country)
-            for pk, name, city, country in rows.values_list(
-                "pk", "full_name", "city", "country"
-            ).iterator(chunk_size=5000)
-        ]
-        found = []
+        fields = ("pk", "full_name", "city", "country")
+        people = [Person.of(*row) for row in rows.values_list(*fields).iterator(chunk_size=5000)]
+        known = {
+            (first, second): (pk, status, score)
+            for pk, first, second, status, score in cls.objects.filter(
+                petition=petition
+            ).values_list("pk", "first_id", "second_id", "status", "score")
+        }
+        new, rescored = [], []
         for first, second, value in candidates(people):
-            candidate, created = cls.objects.get_or_create(
-                first_id=first, second_id=second, defaults={"petition": petition, "score": value}
-            )
-            if not created and candidate.status == cls.Status.OPEN and candidate.score != value:
-                candidate.score = value
-                candidate.save(update_fields=["score"])
-            if candidate.status == cls.Status.OPEN:
-                found.append(candidate)
-        return found
+            if (first, second) not in known:
+                new.append(cls(petition=petition, first_id=first, second_id=second, score=value))
+            elif (
+                known[(first, second)][1] == cls.Status.OPEN and known[(first, second)][2] != value
+            ):
+                rescored.append(cls(pk=known[(first, second)][0], score=value))
+        cls.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+        cls.objects.bulk_update(rescored, ["score"], batch_size=2000)
+        return list(cls.objects.open().filter(petition=petition).select_related("first", "second"))
 
 
 class SigningStat(models.Model):

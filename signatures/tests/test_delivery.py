@@ -7,7 +7,6 @@ from django.core.management import call_command
 
 from signatures.models import SigningStat
 from signatures.tests.conftest import make_signature, sign
-from signatures.tests.test_moderation import staff_client  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +65,7 @@ def test_delivery_pdf_in_belarusian_uses_belarusian_country_names(manifesto, tmp
     assert "Літва" in pdf_text(out)
 
 
-def test_admin_serves_the_pdf_and_the_statistics(manifesto, staff_client):  # noqa: F811
+def test_admin_serves_the_pdf_and_the_statistics(manifesto, staff_client):
     make_signature(manifesto, "Olga Loiko", country="PL")
     pdf = staff_client.get("/admin/signatures/signature/petition/manifesto/delivery.pdf?lang=de")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
@@ -95,7 +94,7 @@ def test_referring_partner_is_kept_as_an_aggregate_only(client, manifesto):
     assert Signature.find(manifesto, "olga@example.org").source == ""  # confirmed: tag gone
 
 
-def test_admin_import_upload_with_dry_run(manifesto, staff_client):  # noqa: F811
+def test_admin_import_upload_with_dry_run(manifesto, staff_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from signatures.models import Signature

@@ -8,7 +8,6 @@ from django.core.management import CommandError, call_command
 from signatures.exports import neutralise
 from signatures.models import AuditEntry
 from signatures.tests.conftest import make_signature
-from signatures.tests.test_moderation import staff_client  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +61,7 @@ def test_full_export_needs_the_permission_and_is_audited(manifesto, tmp_path):
     assert entry.actor_name == "exporter"
 
 
-def test_admin_downloads_stream_and_guard_the_full_export(manifesto, staff_client):  # noqa: F811
+def test_admin_downloads_stream_and_guard_the_full_export(manifesto, staff_client):
     make_signature(manifesto, "Olga Loiko", email="olga@example.org")
     response = staff_client.get("/admin/signatures/signature/petition/manifesto/public.csv")
     assert response.streaming and response["Content-Type"].startswith("text/csv")

@@ -1,7 +1,4 @@
 import pytest
-from django.contrib.auth.models import User
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from campaigns.models import Petition
 from signatures.models import AuditEntry, CountryCount, Signature
@@ -15,21 +12,6 @@ def pre_moderated(manifesto) -> Petition:
     manifesto.moderation = Petition.Moderation.PRE
     manifesto.save()
     return manifesto
-
-
-@pytest.fixture
-def staff_client(client):
-    """A moderator logged in with a verified TOTP device, as the admin requires."""
-    user = User.objects.create_user(
-        "mod", "mod@example.org", "a long passphrase 42", is_staff=True, is_superuser=True
-    )
-    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    client.user = user
-    return client
 
 
 def action(staff_client, name, *signatures):
