@@ -15,6 +15,8 @@ from django.utils.translation import get_language, gettext
 from django_countries.fields import CountryField
 from parler.models import TranslatableModel, TranslatedFields
 
+from releasenow.lib.countries import country_name
+
 from .charts import bar_geometry, line_geometry
 
 SOURCE_LANGUAGE = settings.PARLER_DEFAULT_LANGUAGE_CODE
@@ -387,7 +389,7 @@ class ChartPoint(SourcedValue):
     @property
     def label(self) -> str:
         if self.country:
-            return str(self.country.name)
+            return country_name(self.country.code)
         return formats.date_format(self.date, "YEAR_MONTH_FORMAT") if self.date else ""
 
 

@@ -108,15 +108,24 @@ class Person:
     def of(cls, id: int, name: str, city: str = "", country: str = "") -> Person:
         return cls(id, fold_name(name), " ".join(fold_name(city)), country or "")
 
-    def block_keys(self) -> set[str]:
-        """A prefix and a consonant skeleton of each name part."""
-        keys = set()
+    def token_keys(self, length: int = 3) -> list[set[str]]:
+        """For each name part: its prefix and its consonant skeleton's."""
+        result = []
         for token in self.tokens:
-            keys.add("p" + token[:3])
+            keys = {f"p{token[:length]}"}
             consonants = skeleton(token)
             if len(consonants) >= 2:
-                keys.add("s" + consonants[:3])
-        return keys
+                keys.add(f"s{consonants[:length]}")
+            result.append(keys)
+        return result
+
+    def block_keys(self) -> set[str]:
+        return set().union(*self.token_keys())
+
+    def other_keys(self, key: str) -> set[str]:
+        """Finer keys of the name parts that did not produce `key`."""
+        coarse, fine = self.token_keys(), self.token_keys(length=4)
+        return set().union(*(f for c, f in zip(coarse, fine, strict=True) if key not in c))
 
 
 def score(a: Person, b: Person) -> float:
@@ -143,7 +152,7 @@ def candidates(people: list[Person], threshold: float = THRESHOLD) -> list[tuple
             # of another name part.
             sub: dict[str, list[Person]] = defaultdict(list)
             for person in members:
-                for other in person.block_keys() - {key}:
+                for other in person.other_keys(key):
                     sub[other].append(person)
             groups = list(sub.values())
         for group in groups:

@@ -5,7 +5,8 @@ from django import forms
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
+
+from releasenow.lib.countries import country_choices
 
 from .models import Signature
 
@@ -52,7 +53,7 @@ class SignatureForm(forms.Form):
     )
     city = CleanCharField(label=_("City"), max_length=100, required=False)
     country = forms.ChoiceField(
-        label=_("Country"), choices=lambda: [("", "—"), *countries], required=False
+        label=_("Country"), choices=lambda: [("", "—"), *country_choices()], required=False
     )
     visibility = forms.ChoiceField(
         label=_("How your signature is shown"),
