@@ -200,7 +200,10 @@ def main() -> None:
 
     extra = args.export_rows - args.people
     if extra > 0:
-        timed(f"insert {extra:,} more for the export", lambda: make_rows(petition, extra, rng, start=args.people))
+        timed(
+            f"insert {extra:,} more for the export",
+            lambda: make_rows(petition, extra, rng, start=args.people),
+        )
     tracemalloc.start()
     count = timed(
         f"export public CSV of {args.export_rows:,} rows",

@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from campaigns.sitemaps import PageSitemap
 from signatures.urls import api_urlpatterns
 
 from . import views
@@ -11,6 +13,8 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt),
+    path("language/<str:code>/", views.choose_language, name="choose_language"),
+    path("sitemap.xml", sitemap, {"sitemaps": {"pages": PageSitemap}}, name="sitemap"),
     path("admin/", admin.site.urls),
     # Uploaded images (partner logos). Several app servers need shared storage for these.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),

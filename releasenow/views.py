@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 
@@ -15,4 +17,36 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("User-agent: *\nDisallow: /admin/\n", content_type="text/plain")
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /language/",
+        f"Sitemap: {settings.SITE_URL}/sitemap.xml",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+def in_language(path: str, code: str) -> str:
+    """The same path under another language prefix (`/de/manifesto/` → `/be/manifesto/`)."""
+    first, _, rest = path.lstrip("/").partition("/")
+    if first in dict(settings.LANGUAGES):
+        return f"/{code}/{rest}"
+    return f"/{code}/"
+
+
+@never_cache
+def choose_language(request: HttpRequest, code: str) -> HttpResponse:
+    """Remember the language a visitor picked (a cookie read only at `/`), then show the page
+    in it. Pages themselves set no cookie, so they stay cacheable."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404("Unknown language")
+    target = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    response = HttpResponseRedirect(in_language(target, code))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600,
+        secure=settings.LANGUAGE_COOKIE_SECURE, samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        httponly=True,
+    )  # fmt: skip
+    return response

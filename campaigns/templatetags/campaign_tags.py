@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import translate_url
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, gettext
 
 register = template.Library()
 
@@ -79,7 +79,7 @@ def share_links(url: str, text: str) -> list[dict]:
     """Plain links to share a page: no third-party script is ever loaded."""
     message = f"{text} {url}"
     targets = [
-        ("email", "E-mail", "mailto:?", {"subject": text, "body": message}),
+        ("email", gettext("E-mail"), "mailto:?", {"subject": text, "body": message}),
         ("telegram", "Telegram", "https://t.me/share/url?", {"url": url, "text": text}),
         ("whatsapp", "WhatsApp", "https://wa.me/?", {"text": message}),
         ("x", "X", "https://x.com/intent/post?", {"text": text, "url": url}),

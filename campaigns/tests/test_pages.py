@@ -124,14 +124,14 @@ def test_every_page_has_html_lang_switcher_and_hreflang_alternates(client, conte
             f'<link rel="alternate" hreflang="{code}" href="http://testserver/{code}/manifesto/"'
             in html.replace("http://127.0.0.1:8000", "http://testserver")
         )
-        assert f'href="/{code}/manifesto/" lang="{code}" hreflang="{code}"' in html
+        assert f'href="/language/{code}/?next=/{code}/manifesto/" lang="{code}" hreflang="{code}"' in html
     assert 'hreflang="x-default"' in html
     assert 'aria-current="true">Deutsch' in html
 
 
 def test_missing_translation_falls_back_to_english_with_a_note(client, content):
     html = client.get("/de/").content.decode()
-    assert "shown in English" in html
+    assert "werden auf Englisch gezeigt" in html  # the note, in German
     assert 'lang="en"' in html  # the English text is marked as English for screen readers
 
 
