@@ -33,7 +33,16 @@ def test_sitemap_lists_each_page_in_every_language_with_alternates(client, conte
     assert "Sitemap: " in client.get("/robots.txt").content.decode()
 
 
-@pytest.mark.parametrize(("language", "expected"), [("en", "12,345"), ("de", "12.345"), ("ru", "12\xa0345"), ("fr", "12\xa0345"), ("uk", "12\xa0345")])
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "12,345"),
+        ("de", "12.345"),
+        ("ru", "12\xa0345"),
+        ("fr", "12\xa0345"),
+        ("uk", "12\xa0345"),
+    ],
+)
 def test_numbers_are_formatted_per_locale(client, content, language, expected):
     from campaigns.models import Petition
 

@@ -124,12 +124,16 @@ def test_every_page_has_html_lang_switcher_and_hreflang_alternates(client, conte
             f'<link rel="alternate" hreflang="{code}" href="http://testserver/{code}/manifesto/"'
             in html.replace("http://127.0.0.1:8000", "http://testserver")
         )
-        assert f'href="/language/{code}/?next=/{code}/manifesto/" lang="{code}" hreflang="{code}"' in html
+        assert (
+            f'href="/language/{code}/?next=/{code}/manifesto/" lang="{code}" hreflang="{code}"'
+            in html
+        )
     assert 'hreflang="x-default"' in html
     assert 'aria-current="true">Deutsch' in html
 
 
 def test_missing_translation_falls_back_to_english_with_a_note(client, content):
+    Section.objects.get(key="who").translations.filter(language_code="de").delete()
     html = client.get("/de/").content.decode()
     assert "werden auf Englisch gezeigt" in html  # the note, in German
     assert 'lang="en"' in html  # the English text is marked as English for screen readers
@@ -153,7 +157,9 @@ def test_translated_text_is_shown_without_the_note(client, content):
 
 def test_open_graph_and_twitter_metadata_per_page_and_language(client, content):
     html = client.get("/fr/manifesto/").content.decode()
-    assert '<meta property="og:title" content="The time for release is now">' in html
+    assert (
+        '<meta property="og:title" content="Le temps de la libération, c’est maintenant">' in html
+    )
     assert '<meta property="og:locale" content="fr_FR">' in html
     assert 'property="og:url" content="http://127.0.0.1:8000/fr/manifesto/"' in html
     assert 'property="og:image" content="http://127.0.0.1:8000/static/img/share.' in html

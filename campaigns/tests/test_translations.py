@@ -19,6 +19,7 @@ def translate(obj, language: str, **fields):
 
 def test_a_new_translation_records_the_english_version_it_translates(content):
     section = Section.objects.get(key="who")
+    section.translations.exclude(language_code="en").delete()
     translate(section, "pl", title="Kim oni są?")
     assert section.get_translation("pl").translation_of == section.english_version == 1
     assert section.translation_state("pl") == "unreviewed"
@@ -83,6 +84,7 @@ def test_outdated_translations_are_not_shown_as_current(client, content):
 
 def test_admin_lists_the_state_of_each_translation(staff_client, content):
     section = Section.objects.get(key="who")
+    section.translations.filter(language_code="lt").delete()
     translate(section, "pl", title="Kim oni są?")
     translate(section, "en", title="Who are the prisoners?")
     html = staff_client.get("/admin/campaigns/section/").content.decode()

@@ -39,7 +39,10 @@ def visible_english(source: str) -> list[str]:
     attributes = re.findall(r'\b(?:alt|title|aria-label|placeholder)="([^"]*)"', text)
     text = re.sub(r"{%.*?%}|{{.*?}}", " ", text, flags=re.S)
     text = re.sub(r"<[^>]+>", " ", text)
-    words = re.findall(r"[A-Za-z]{2,}|\b[A-Z]\b", " ".join([text, *(re.sub(r"{%.*?%}|{{.*?}}", " ", a) for a in attributes)]))
+    words = re.findall(
+        r"[A-Za-z]{2,}|\b[A-Z]\b",
+        " ".join([text, *(re.sub(r"{%.*?%}|{{.*?}}", " ", a) for a in attributes)]),
+    )
     return [w for w in words if w not in UNTRANSLATED_WORDS]
 
 
@@ -49,6 +52,8 @@ def public_templates():
             yield path
 
 
-@pytest.mark.parametrize("path", list(public_templates()), ids=lambda p: str(p.relative_to(ROOT / "templates")))
+@pytest.mark.parametrize(
+    "path", list(public_templates()), ids=lambda p: str(p.relative_to(ROOT / "templates"))
+)
 def test_templates_hold_no_untranslated_visible_english(path):
     assert visible_english(path.read_text()) == []

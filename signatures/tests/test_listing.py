@@ -71,7 +71,7 @@ def test_api_gives_count_countries_and_is_open_to_other_sites(client, manifesto)
     response = client.get("/api/v1/petitions/manifesto/?lang=de")
     body = response.json()
     assert body["slug"] == "manifesto"
-    assert body["title"] == "The time for release is now"  # English until translated
+    assert body["title"] == "Die Zeit der Freilassung ist jetzt"
     assert body["signature_count"] == 2
     assert body["countries"] == {"PL": 1, "unknown": 1}
     assert body["updated_at"]
