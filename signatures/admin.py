@@ -258,8 +258,21 @@ class SignatureAdmin(admin.ModelAdmin):
             messages.info(request, "Nothing changed.")
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records kept by the system itself: staff read them, nobody edits them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = [
         "at",
         "actor_name",
@@ -273,33 +286,15 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_filter = ["action", "actor_name", "petition"]
     date_hierarchy = "at"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(CountryCount)
-class CountryCountAdmin(admin.ModelAdmin):
+class CountryCountAdmin(ReadOnlyAdmin):
     list_display = ["petition", "country", "count"]
     list_filter = ["petition"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(DuplicateCandidate)
-class DuplicateCandidateAdmin(admin.ModelAdmin):
+class DuplicateCandidateAdmin(ReadOnlyAdmin):
     """Likely duplicates, best first. Merging keeps the earlier signature; the later one stops
     counting (it stays in the records, marked as a duplicate)."""
 
@@ -326,11 +321,8 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
         done = sum(c.dismiss(actor=request.user) for c in queryset.open())
         self.message_user(request, f"{done} pairs dismissed.")
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser  # a stale pair may be removed
 
 
 class ImportForm(forms.Form):
