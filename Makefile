@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 
 -include .env
+# Fixed here for every process: honcho gives each process its own PORT, and links in e-mails
+# (built by the worker) must point at the web server.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 export
 
 .PHONY: run setup build test test-unit test-browser lint format messages lock clean
