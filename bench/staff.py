@@ -213,7 +213,7 @@ def main() -> None:
     tracemalloc.stop()
     print(f"  {count - 1:,} rows written; peak Python memory {peak / 1e6:.1f} MB")
 
-    Signature.objects.filter(petition=petition).delete()
+    Signature.objects.filter(petition=petition).delete_in_batches(20_000)
     make_rows(petition, args.pdf_rows, rng)
     pdf = timed(
         f"delivery PDF with {args.pdf_rows:,} signatories (~{args.pdf_rows * 4 // 5:,} listed)",

@@ -69,6 +69,16 @@ class SignatureQuerySet(models.QuerySet):
         when, pk = cursor
         return self.filter(Q(confirmed_at__lt=when) | Q(confirmed_at=when, id__lt=pk))
 
+    def delete_in_batches(self, size: int = 2000) -> int:
+        """Delete without one giant statement (SQLite limits bound variables; big deletes
+        lock long): for purges after a viral day."""
+        deleted = 0
+        while ids := list(self.values_list("pk", flat=True)[:size]):
+            deleted += (
+                Signature.objects.filter(pk__in=ids).delete()[1].get("signatures.Signature", 0)
+            )
+        return deleted
+
     def expired(self) -> SignatureQuerySet:
         cutoff = timezone.now() - timedelta(days=settings.CONFIRMATION_DAYS)
         return self.filter(status=Signature.Status.PENDING, created_at__lt=cutoff)

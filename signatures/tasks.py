@@ -118,7 +118,7 @@ def send_or_retry(retry_task, args, attempt, template, email, context, language)
 @task()
 def purge_expired_signatures(reschedule: bool = True) -> int:
     """Delete signatures never confirmed within CONFIRMATION_DAYS; runs again every hour."""
-    deleted, _ = Signature.objects.expired().delete()
+    deleted = Signature.objects.expired().delete_in_batches()
     if reschedule:
         purge_expired_signatures.using(run_after=timezone.now() + PURGE_INTERVAL).enqueue()
     return deleted

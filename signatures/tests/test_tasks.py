@@ -94,3 +94,19 @@ def test_outbox_backend_is_what_a_fresh_site_uses(client, manifesto, settings, t
     assert len(files) == 1
     assert b"/en/manifesto/confirm/" in files[0].read_bytes()
     assert mail.outbox == []
+
+
+def test_purge_deletes_large_numbers_in_batches(manifesto):
+    old = timezone.now() - timedelta(days=8)
+    Signature.objects.bulk_create(
+        Signature(
+            petition=manifesto,
+            full_name=f"P {i}",
+            visibility="public",
+            email_digest=f"{i:064x}",
+            created_at=old,
+        )
+        for i in range(2500)
+    )
+    assert Signature.objects.expired().delete_in_batches(size=1000) == 2500
+    assert not Signature.objects.exists()
