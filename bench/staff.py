@@ -11,6 +11,8 @@
 import argparse
 import os
 import random
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -219,9 +221,13 @@ def main() -> None:
         f"delivery PDF with {args.pdf_rows:,} signatories (~{args.pdf_rows * 4 // 5:,} listed)",
         lambda: delivery_pdf(petition, "en"),
     )
-    print(
-        f"  {len(pdf) / 1e6:.1f} MB, {pdf.count(b'/Type /Page') - pdf.count(b'/Type /Pages'):,} pages"
-    )
+    pages = "?"
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True).stdout.decode()
+        pages = next(
+            (line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")), "?"
+        )
+    print(f"  {len(pdf) / 1e6:.1f} MB, {pages} pages")
 
 
 if __name__ == "__main__":
