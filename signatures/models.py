@@ -478,6 +478,20 @@ class Signature(models.Model):
         return self.created_at + timedelta(days=settings.CONFIRMATION_DAYS)
 
 
+def increment(model: type[models.Model], keys: dict, **deltas: int) -> None:
+    """Add `deltas` to the counter columns of the row identified by `keys`, creating the row
+    if needed, atomically in the database and safe under concurrent writers."""
+    rows = model.objects.filter(**keys)
+    changes = {name: F(name) + value for name, value in deltas.items()}
+    if rows.update(**changes):
+        return
+    try:
+        with transaction.atomic():
+            model.objects.create(**keys, **deltas)
+    except IntegrityError:  # created by a concurrent writer in the meantime
+        rows.update(**changes)
+
+
 class CountryCount(models.Model):
     """Counted signatures per petition and country ("" = not given), kept in step atomically."""
 
@@ -505,14 +519,7 @@ class CountryCount(models.Model):
 
     @classmethod
     def add(cls, petition_id: int, country: str, delta: int) -> None:
-        rows = cls.objects.filter(petition_id=petition_id, country=country)
-        if rows.update(count=F("count") + delta):
-            return
-        try:
-            with transaction.atomic():
-                cls.objects.create(petition_id=petition_id, country=country, count=delta)
-        except IntegrityError:  # created by a concurrent writer in the meantime
-            rows.update(count=F("count") + delta)
+        increment(cls, {"petition_id": petition_id, "country": country}, count=delta)
 
 
 class AuditEntry(models.Model):
@@ -680,15 +687,5 @@ class SigningStat(models.Model):
 
     @classmethod
     def add(cls, petition_id: int, source: str, *, submitted: int = 0, confirmed: int = 0) -> None:
-        rows = cls.objects.filter(petition_id=petition_id, day=timezone.localdate(), source=source)
-        changes = {"submitted": F("submitted") + submitted, "confirmed": F("confirmed") + confirmed}
-        if rows.update(**changes):
-            return
-        try:
-            with transaction.atomic():
-                cls.objects.create(
-                    petition_id=petition_id, day=timezone.localdate(), source=source,
-                    submitted=submitted, confirmed=confirmed,
-                )  # fmt: skip
-        except IntegrityError:
-            rows.update(**changes)
+        keys = {"petition_id": petition_id, "day": timezone.localdate(), "source": source}
+        increment(cls, keys, submitted=submitted, confirmed=confirmed)
