@@ -18,10 +18,8 @@ from .models import CountryCount, Signature
 
 def delivery_html(petition: Petition, language: str) -> str:
     public = Signature.objects.public().filter(petition=petition).newest_first()
-    former = public.filter(
-        group=Signature.Group.FORMER_POLITICAL_PRISONER, group_verified_at__isnull=False
-    )
-    others = public.exclude(pk__in=former.values("pk"))
+    former = public.former_prisoners()
+    others = public.not_former_prisoners()
     with translation.override(language):
         petition.set_current_language(language)
         return render_to_string(

@@ -40,6 +40,9 @@ CONFIRM_SALT = "signatures.confirm"
 WITHDRAW_SALT = "signatures.withdraw"
 
 
+VERIFIED_FORMER_PRISONER = Q(group="former_political_prisoner", group_verified_at__isnull=False)
+
+
 class SignatureQuerySet(models.QuerySet):
     def counted(self) -> SignatureQuerySet:
         return self.filter(counted=True)
@@ -58,6 +61,13 @@ class SignatureQuerySet(models.QuerySet):
             .exclude(visibility=Signature.Visibility.ANONYMOUS)
             .update(listed=not petition.pre_moderated)
         )
+
+    def former_prisoners(self) -> SignatureQuerySet:
+        """Listed under "Former political prisoners": the claim was verified by staff."""
+        return self.filter(VERIFIED_FORMER_PRISONER)
+
+    def not_former_prisoners(self) -> SignatureQuerySet:
+        return self.exclude(VERIFIED_FORMER_PRISONER)
 
     def newest_first(self) -> SignatureQuerySet:
         return self.order_by("-confirmed_at", "-id")

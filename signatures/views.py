@@ -135,17 +135,10 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     cursor = Signature.parse_cursor(request.GET.get("before", ""))
     if request.GET.get("before") and cursor is None:
         raise Http404("Bad page cursor")
-    others = public.exclude(
-        group=Signature.Group.FORMER_POLITICAL_PRISONER, group_verified_at__isnull=False
-    )
-    page = list(others.before(cursor).newest_first()[: PAGE_SIZE + 1])
+    page = list(public.not_former_prisoners().before(cursor).newest_first()[: PAGE_SIZE + 1])
     former = []
     if cursor is None:
-        former = list(
-            public.filter(
-                group=Signature.Group.FORMER_POLITICAL_PRISONER, group_verified_at__isnull=False
-            ).newest_first()[:1000]
-        )
+        former = list(public.former_prisoners().newest_first()[:1000])
     next_cursor = page[PAGE_SIZE - 1].cursor() if len(page) > PAGE_SIZE else None
     return render(
         request,
