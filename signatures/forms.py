@@ -98,9 +98,9 @@ class SignatureForm(forms.Form):
             self.data["belarus_warning_seen"] = "1"
 
     @staticmethod
-    def initial_for(language: str | None) -> dict:
+    def initial_for(language: str | None = None) -> dict:
         """Belarusian and Russian readers are most likely to be at risk: not listed by default."""
-        at_risk = language in AT_RISK_LANGUAGES
+        at_risk = (language or get_language()) in AT_RISK_LANGUAGES
         return {
             "visibility": Signature.Visibility.ANONYMOUS
             if at_risk

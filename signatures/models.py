@@ -484,9 +484,6 @@ class Signature(models.Model):
         """The group a signature is listed under: a claim counts only once staff verified it."""
         return self.group if self.group_verified_at else self.Group.SUPPORTER
 
-    def expires_at(self) -> datetime:
-        return self.created_at + timedelta(days=settings.CONFIRMATION_DAYS)
-
 
 def increment(model: type[models.Model], keys: dict, **deltas: int) -> None:
     """Add `deltas` to the counter columns of the row identified by `keys`, creating the row

@@ -37,7 +37,7 @@ def rate_key(group: str, request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = open_petition(slug)
-    form = SignatureForm(initial=SignatureForm.initial_for(get_language()))
+    form = SignatureForm(initial=SignatureForm.initial_for())
     if request.method == "POST" and petition.is_open:
         form = SignatureForm(request.POST)
         if form.honeypot_filled:  # a bot: the same answer as everyone, nothing stored

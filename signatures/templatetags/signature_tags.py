@@ -1,5 +1,4 @@
 from django import template
-from django.utils.translation import get_language
 
 from campaigns.models import Petition
 from signatures.forms import SignatureForm
@@ -13,7 +12,7 @@ LATEST = 20
 @register.inclusion_tag("signatures/includes/form.html", takes_context=True)
 def signature_form(context, petition: Petition) -> dict:
     """The sign form, embedded in a petition's page; it posts to the sign view."""
-    initial = SignatureForm.initial_for(get_language())
+    initial = SignatureForm.initial_for()
     if request := context.get("request"):
         initial["source"] = request.GET.get("source", "")[:40]
     return {"petition": petition, "form": SignatureForm(initial=initial)}
