@@ -12,6 +12,7 @@ is cancelled; then nothing is left but key, kind, reference, state and the reaso
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from datetime import timedelta
@@ -19,6 +20,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.message import sanitize_address
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -45,7 +47,33 @@ def pack(message: EmailMessage, key: str) -> str:
         "headers": headers,
         "alternatives": [list(a) for a in getattr(message, "alternatives", [])],
     }
+    # The bytes SMTP sends, made now (by the caller, often a web process) rather than in the
+    # one worker that drains the queue: building MIME is most of the cost of a message. An
+    # invalid address cannot be built; such a message is judged when it is sent.
+    try:
+        copy = EmailMultiAlternatives(
+            data["subject"], data["body"], data["from"], data["to"],
+            cc=data["cc"], bcc=data["bcc"], reply_to=data["reply_to"], headers=headers,
+            alternatives=data["alternatives"],
+        )  # fmt: skip
+        encoding = copy.encoding or settings.DEFAULT_CHARSET
+        data["envelope"] = [
+            sanitize_address(copy.from_email, encoding),
+            [sanitize_address(address, encoding) for address in copy.recipients()],
+        ]
+        data["mime"] = base64.b64encode(copy.message().as_bytes(linesep="\r\n")).decode()
+    except ValueError:
+        data.pop("envelope", None)
     return encrypt_text(json.dumps(data, ensure_ascii=False))
+
+
+def raw(payload: str) -> tuple[str, list[str], bytes] | None:
+    """Envelope sender, recipients and the MIME bytes made at queueing time, if any."""
+    data = json.loads(decrypt_text(payload))
+    if "mime" not in data:
+        return None
+    sender, recipients = data["envelope"]
+    return sender, recipients, base64.b64decode(data["mime"])
 
 
 def unpack(payload: str) -> EmailMultiAlternatives:

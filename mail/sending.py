@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.utils import timezone
 
-from .models import OutgoingMail
+from .models import OutgoingMail, raw
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,12 @@ def send_batch(connection, rows: list[OutgoingMail], counts: Counter) -> None:
         row = pending.pop(0)
         message = None
         try:
-            message = row.message()
-            connection.send_messages([message])
+            smtp = getattr(connection, "connection", None)
+            if isinstance(connection, SMTPBackend) and smtp and (made := raw(row.payload)):
+                smtp.sendmail(*made)  # the bytes made at queueing time, as Django would send
+            else:
+                message = row.message()
+                connection.send_messages([message])
         except Exception as exc:  # noqa: BLE001 - every failure is either retried or recorded
             verdict = judge(exc, message)
             if verdict.permanent:
