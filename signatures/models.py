@@ -43,6 +43,16 @@ WITHDRAW_SALT = "signatures.withdraw"
 VERIFIED_FORMER_PRISONER = Q(group="former_political_prisoner", group_verified_at__isnull=False)
 
 
+def checkpoint_sqlite() -> None:
+    """SQLite keeps earlier versions of changed pages in its write-ahead log until a checkpoint:
+    after an erasure, write the log back and empty it (best effort while others read)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 class SignatureQuerySet(models.QuerySet):
     def counted(self) -> SignatureQuerySet:
         return self.filter(counted=True)
@@ -376,6 +386,7 @@ class Signature(models.Model):
             locked.erase_traces()
             action = "withdrawn on the signer's request" if actor else "withdrawn by the signer"
             AuditEntry.record(locked, actor, action, {}, {})
+            transaction.on_commit(checkpoint_sqlite)
         self.refresh_from_db()
         return True
 
