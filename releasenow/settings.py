@@ -123,6 +123,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the views' exceptions first: a database outage answers 503, not 500.
+    "releasenow.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "releasenow.urls"
