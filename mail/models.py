@@ -180,9 +180,10 @@ class OutgoingMail(models.Model):
     def message(self) -> EmailMultiAlternatives:
         return unpack(self.payload)
 
-    def mark_sent(self) -> None:
-        OutgoingMail.objects.filter(pk=self.pk).update(
-            status=self.Status.SENT, payload="", error="", finished_at=timezone.now()
+    @classmethod
+    def mark_sent(cls, ids: list[int]) -> None:
+        cls.objects.filter(pk__in=ids).update(
+            status=cls.Status.SENT, payload="", error="", finished_at=timezone.now()
         )
 
     def mark_failed(self, reason: str) -> None:

@@ -72,9 +72,22 @@ def judge(exc: Exception, message=None) -> Verdict:
     return Verdict(False, f"unexpected {name}", connection_lost=True)
 
 
+# Sent messages are recorded in groups of this many (one UPDATE each): a worker killed
+# mid-batch sends at most these again, with the same Message-ID, after EMAIL_CLAIM_TIMEOUT.
+RECORD_EVERY = 20
+
+
 def send_batch(connection, rows: list[OutgoingMail], counts: Counter) -> None:
-    """Send claimed rows over one open connection, recording each outcome as it happens (so a
-    crash repeats at most the message in flight)."""
+    """Send claimed rows over one open connection, recording outcomes as they happen."""
+    sent: list[int] = []
+    try:
+        _send_batch(connection, rows, counts, sent)
+    finally:
+        if sent:
+            OutgoingMail.mark_sent(sent)
+
+
+def _send_batch(connection, rows: list[OutgoingMail], counts: Counter, sent: list[int]) -> None:
     pending = list(rows)
     while pending:
         row = pending.pop(0)
@@ -111,8 +124,11 @@ def send_batch(connection, rows: list[OutgoingMail], counts: Counter) -> None:
                         counts["retrying" if other.retry_later(reason) else "failed"] += 1
                     return
             continue
-        row.mark_sent()
+        sent.append(row.pk)
         counts["sent"] += 1
+        if len(sent) >= RECORD_EVERY:
+            OutgoingMail.mark_sent(sent)
+            sent.clear()
 
 
 def deliver(batch_size: int | None = None, time_limit: float = 60.0) -> Counter:

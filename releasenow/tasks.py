@@ -42,7 +42,14 @@ def enqueue_once(recurring_task, run_after=None) -> bool:
 @task()
 def recover_stale_tasks(reschedule: bool = True) -> int:
     """Requeue tasks of dead workers; runs again every minute."""
+    from django_tasks_db.models import DBTaskResult
+
     count = requeue_stale_tasks()
+    # Its own records (one a minute) are of no interest once an hour old.
+    DBTaskResult.objects.finished().filter(
+        task_path=recover_stale_tasks.module_path,
+        finished_at__lt=timezone.now() - timedelta(hours=1),
+    ).delete()
     if reschedule:
         enqueue_once(recover_stale_tasks, timezone.now() + RECOVER_INTERVAL)
     return count

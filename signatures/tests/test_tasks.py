@@ -98,3 +98,22 @@ def test_purge_deletes_large_numbers_in_batches(manifesto):
     )
     assert Signature.objects.expired().delete_in_batches(size=1000) == 2500
     assert not Signature.objects.exists()
+
+
+def test_tasks_of_a_dead_worker_are_run_again_after_the_timeout(manifesto, settings):
+    from releasenow.tasks import recover_stale_tasks, requeue_stale_tasks
+
+    settings.TASK_RUNNING_TIMEOUT = 60
+    call_command("schedule_tasks", verbosity=0)
+    recovery = DBTaskResult.objects.filter(task_path__endswith="recover_stale_tasks")
+    assert recovery.filter(status="READY").count() == 1
+    purge = DBTaskResult.objects.get(task_path__endswith="purge_expired_signatures")
+    DBTaskResult.objects.filter(pk=purge.pk).update(
+        status="RUNNING", started_at=timezone.now() - timedelta(seconds=30)
+    )
+    assert requeue_stale_tasks() == 0  # it may still be at work
+    DBTaskResult.objects.filter(pk=purge.pk).update(
+        started_at=timezone.now() - timedelta(seconds=61)
+    )
+    assert recover_stale_tasks.call(reschedule=False) == 1
+    assert DBTaskResult.objects.get(pk=purge.pk).status == "READY"
