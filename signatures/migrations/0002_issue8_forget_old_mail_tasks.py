@@ -11,14 +11,14 @@ OLD_TASKS = [
 
 
 def forget(apps, schema_editor):
-    DBTaskResult = apps.get_model("django_tasks_db", "DBTaskResult")
+    DBTaskResult = apps.get_model("django_tasks_database", "DBTaskResult")
     DBTaskResult.objects.filter(task_path__in=OLD_TASKS).delete()
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("signatures", "0001_initial"),
-        ("django_tasks_db", "0021_conditional_partial_index_ordering"),
+        ("django_tasks_database", "0021_conditional_partial_index_ordering"),
     ]
 
     operations = [migrations.RunPython(forget, migrations.RunPython.noop)]
