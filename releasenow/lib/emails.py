@@ -14,6 +14,7 @@ more than a day and an idempotency key per message. Apps never talk SMTP themsel
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
@@ -28,6 +29,8 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.http import HttpRequest
 from django.utils import timezone
+
+log = logging.getLogger(__name__)
 
 OUTBOX_KEEP_DAYS = 7
 
@@ -170,5 +173,6 @@ def mail_allowed(request: HttpRequest, address: str) -> bool:
     ]
     for group, rate, key in checks:
         if is_ratelimited(request, group=group, key=key, rate=rate, increment=True):
+            log.info("E-mail not sent: limit %s (%s) reached", group, rate)
             return False
     return True

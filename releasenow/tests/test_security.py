@@ -92,6 +92,9 @@ def test_check_deploy_with_production_settings_reports_nothing(tmp_path):
     env.update(
         SITE_URL="https://releasenow.example",
         SECRET_KEY="k3!" + "Zq8#vR2$wL5^nB7&" * 4,
+        # Production keeps its keys apart from DATA_DIR (check --deploy warns otherwise).
+        EMAIL_ENCRYPTION_KEYS="q0T6xCq3H8gCkY2bX1JqYq3b7nLq1Xl3yX8m0p9Zr2c=",
+        EMAIL_DIGEST_KEY="d1" * 32,
         DATA_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="releasenow.settings",
     )
