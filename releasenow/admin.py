@@ -125,7 +125,10 @@ class StaffAdminSite(OTPAdminSite):
         wait = max(login_backoff.retry_after(key) for key, _free in keys)
         if wait:
             response = TemplateResponse(
-                request, "admin/login_throttled.html", {"wait": wait, "max_wait": settings.LOGIN_BACKOFF_MAX}, status=429
+                request,
+                "admin/login_throttled.html",
+                {"wait": wait, "max_wait": settings.LOGIN_BACKOFF_MAX},
+                status=429,
             )
             response["Retry-After"] = str(wait)
             return response

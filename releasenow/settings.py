@@ -295,9 +295,7 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 # before each further attempt must wait, 1 s doubling up to LOGIN_BACKOFF_MAX seconds. Nothing
 # locks anyone out for good; failures are forgotten a day after the last one.
 LOGIN_FAILURES_BEFORE_BACKOFF = env_int("LOGIN_FAILURES_BEFORE_BACKOFF", 5)
-LOGIN_FAILURES_BEFORE_BACKOFF_PER_NETWORK = env_int(
-    "LOGIN_FAILURES_BEFORE_BACKOFF_PER_NETWORK", 20
-)
+LOGIN_FAILURES_BEFORE_BACKOFF_PER_NETWORK = env_int("LOGIN_FAILURES_BEFORE_BACKOFF_PER_NETWORK", 20)
 LOGIN_BACKOFF_MAX = env_int("LOGIN_BACKOFF_MAX", 900)
 
 # Request bodies on public pages (everything outside /admin/) larger than this many bytes are

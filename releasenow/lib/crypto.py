@@ -74,7 +74,9 @@ def _parse_address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
 def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
     if address is None:
         return False
-    return any(address in ipaddress.ip_network(net, strict=False) for net in settings.TRUSTED_PROXIES)
+    return any(
+        address in ipaddress.ip_network(net, strict=False) for net in settings.TRUSTED_PROXIES
+    )
 
 
 def client_address(request: HttpRequest) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -68,9 +68,7 @@ def without_csrf_token(response) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
 
 
-def test_a_wrong_code_with_the_right_password_answers_exactly_like_a_wrong_password(
-    client, staff
-):
+def test_a_wrong_code_with_the_right_password_answers_exactly_like_a_wrong_password(client, staff):
     TOTPDevice.objects.create(user=staff, name="app", confirmed=True)
     wrong_password = login(client, password="not the password at all", token="123456")
     wrong_code = login(client, token="123456")

@@ -43,7 +43,10 @@ def post_form(client, path: str, data: dict, **headers):
     """Post as a browser posts a form without files: url-encoded (the test client's own
     default is multipart, which the sign form refuses)."""
     return client.post(
-        path, urlencode(data, doseq=True), content_type="application/x-www-form-urlencoded", **headers
+        path,
+        urlencode(data, doseq=True),
+        content_type="application/x-www-form-urlencoded",
+        **headers,
     )
 
 

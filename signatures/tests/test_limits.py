@@ -93,9 +93,7 @@ def test_a_known_address_and_a_new_one_take_the_same_path(client, manifesto, mon
     assert known.content == new.content
 
 
-def test_the_known_address_gets_the_already_signed_mail_and_nothing_else_changes(
-    client, manifesto
-):
+def test_the_known_address_gets_the_already_signed_mail_and_nothing_else_changes(client, manifesto):
     sign(client)
     sign(client, full_name="Somebody Else")
     run_tasks()
@@ -123,7 +121,9 @@ def test_a_post_from_another_site_gets_the_form_and_signs_nothing(client, manife
     assert response.status_code == 403
     assert "von einer anderen Website" in html  # the visitor's language
     assert 'value="Olga Loiko"' in html and 'value="olga@example.org"' in html
-    assert 'name="privacy_consent"' in html and "checked" not in html.split("privacy_consent")[1][:80]
+    assert (
+        'name="privacy_consent"' in html and "checked" not in html.split("privacy_consent")[1][:80]
+    )
     assert Signature.objects.count() == 0
     assert DBTaskResult.objects.count() == 0
     run_tasks()
