@@ -5,6 +5,7 @@ fresh clone run on SQLite on a laptop. Production differs by data, not by code: 
 `SITE_URL=https://…`, `SECRET_KEY`, `DATABASE_URL` and `REDIS_URL`.
 """
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable
@@ -290,6 +291,8 @@ CLIENT_IPV6_PREFIX = env_int("CLIENT_IPV6_PREFIX", 64)
 TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
 # Optional addresses or networks of further proxies (e.g. a CDN's ranges), skipped from the right.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a typo stops start-up, not a visitor's request
 
 # Staff login: failures per account (per browser once it has logged in there) and per network
 # before each further attempt must wait, 1 s doubling up to LOGIN_BACKOFF_MAX seconds. Nothing

@@ -11,6 +11,7 @@
 
 import contextlib
 import datetime
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -71,12 +72,17 @@ def _parse_address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
     return address
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(
+    entries: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
 def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
     if address is None:
         return False
-    return any(
-        address in ipaddress.ip_network(net, strict=False) for net in settings.TRUSTED_PROXIES
-    )
+    return any(address in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
 
 
 def client_address(request: HttpRequest) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -30,10 +30,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def two_servers(manifesto, tmp_path):
-    """Two gunicorn servers on the test database, as `make run` starts them (no per-process
-    state may matter): returns their ports."""
+@pytest.fixture(scope="module")
+def servers(django_db_setup, tmp_path_factory):
+    """Two gunicorn servers on the test database behind a (pretend) nginx, as `make run`
+    starts them: returns their ports. Each test is a different visitor (X-Forwarded-For)."""
+    tmp_path = tmp_path_factory.mktemp("servers")
     ports = [free_port(), free_port()]
     env = {
         **os.environ,
@@ -41,6 +42,8 @@ def two_servers(manifesto, tmp_path):
         "RELEASENOW_LIVE_TEST_DATABASE": str(settings.DATABASES["default"]["NAME"]),
         "CACHE_KEY_PREFIX": f"live-{uuid.uuid4().hex}",
         "SIGNING_RATE_LIMIT": f"{LIMIT}/h",  # an hour: no window edge during the test
+        "LOGIN_FAILURES_BEFORE_BACKOFF_PER_NETWORK": str(LIMIT),
+        "TRUSTED_PROXY_HOPS": "1",
         "WEB_CONCURRENCY": "1",
         "GUNICORN_THREADS": "4",
         "HOST": "127.0.0.1",
@@ -78,11 +81,26 @@ def two_servers(manifesto, tmp_path):
             process.wait(timeout=30)
 
 
-def request(port: int, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+@pytest.fixture
+def two_servers(servers, manifesto):
+    return servers
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    form: dict | None = None,
+    cookie: str = "",
+    client: str = "192.0.2.1",
+) -> tuple[int, str]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         body = urlencode(form) if form is not None else None
         headers = {"Content-Type": "application/x-www-form-urlencoded"} if form else {}
+        headers["X-Forwarded-For"] = f"6.6.6.6, {client}"  # a forged entry, then nginx's
+        if cookie:
+            headers["Cookie"] = cookie
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         return response.status, response.read().decode()
@@ -96,7 +114,7 @@ def test_two_processes_let_exactly_the_configured_number_through(two_servers):
     def sign(i: int) -> int:
         port = two_servers[i % 2]
         form = {**OLGA, "email": f"crowd{i}@example.org"}
-        return request(port, "POST", "/en/manifesto/sign/", form)[0]
+        return request(port, "POST", "/en/manifesto/sign/", form, client="203.0.113.10")[0]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(sign, range(LIMIT + extra)))
@@ -110,8 +128,21 @@ def test_a_proof_of_work_is_accepted_once_across_processes(two_servers):
     payload = solved_payload()
     for i, port in enumerate(two_servers):
         form = {**OLGA, "email": f"pow{i}@example.org", "altcha": payload}
-        assert request(port, "POST", "/en/manifesto/sign/", form)[0] == 302
+        assert request(port, "POST", "/en/manifesto/sign/", form, client="203.0.113.11")[0] == 302
     passed = Signature.objects.filter(email_digest__isnull=False).values_list(
         "challenge_passed", flat=True
     )
     assert sorted(passed) == [False, True]
+
+
+def test_the_staff_login_back_off_holds_across_processes(two_servers):
+    token = "a" * 32  # Django accepts a client-chosen CSRF secret of the right shape
+    form = {"username": "someone", "password": "guess", "otp_token": "123456"}
+    form["csrfmiddlewaretoken"] = token
+    cookie = f"csrftoken={token}"
+    statuses = [
+        request(two_servers[i % 2], "POST", "/admin/login/", form, cookie, "203.0.113.12")[0]
+        for i in range(LIMIT + 2)
+    ]
+    # LIMIT failures are free, the next one starts the back-off, whichever process counted them.
+    assert statuses == [200] * (LIMIT + 1) + [429]
