@@ -242,12 +242,14 @@ class Signature(models.Model):
     ) -> tuple[Signature, bool]:
         """A new pending signature, or (existing, False) when the address signed before.
 
-        The caller answers both cases alike; only the e-mail differs.
+        No address oracle: a known address and a new one take the same path, by construction,
+        so neither the page nor its timing tells whether someone signed. Both build and encrypt
+        the row, digest the address, try one INSERT that yields on the unique address (`INSERT
+        … ON CONFLICT DO NOTHING`, SQLite `INSERT OR IGNORE`), read the row back by its digest
+        and bump the day's statistics (by 0 for a known address); there is no early return.
+        The caller answers both alike; only the e-mail, sent later by the worker, differs.
         """
-        existing = cls.find(petition, data["email"])
-        if existing:
-            return existing, False
-        signature = cls(
+        candidate = cls(
             petition=petition,
             full_name=data["full_name"],
             affiliation=data.get("affiliation", ""),
@@ -263,17 +265,19 @@ class Signature(models.Model):
             hold_reason="rate_limit" if held else "",
             source=data.get("source", "")[:40],
         )
-        signature.set_email(data["email"])
-        try:
-            with transaction.atomic():
-                signature.save()
-                SigningStat.add(petition.pk, signature.source, submitted=1)
-        except IntegrityError:  # the same address, submitted concurrently
-            existing = cls.find(petition, data["email"])
-            if existing is None:
-                raise
-            return existing, False
-        return signature, True
+        candidate.set_email(data["email"])
+        with transaction.atomic():
+            cls.objects.bulk_create([candidate], ignore_conflicts=True)
+            signature = (
+                cls.objects.filter(petition=petition, email_digest=candidate.email_digest)
+                .select_related("petition")
+                .first()
+            )
+            if signature is None:  # the insert was refused by something else than the address
+                raise IntegrityError("The signature could not be stored.")
+            created = signature.uuid == candidate.uuid
+            SigningStat.add(petition.pk, candidate.source, submitted=int(created))
+        return signature, created
 
     # Tokens --------------------------------------------------------------------------------
 
