@@ -131,6 +131,7 @@ class OutgoingMailQuerySet(models.QuerySet):
             OutgoingMail.Status.SENT,
             OutgoingMail.Status.FAILED,
             OutgoingMail.Status.CANCELLED,
+            OutgoingMail.Status.SUPPRESSED,
         ]
         return self.filter(status__in=finished, finished_at__lt=cutoff).delete()[0]
 
@@ -142,12 +143,16 @@ class OutgoingMail(models.Model):
         SENT = "sent", "sent"
         FAILED = "failed", "failed"
         CANCELLED = "cancelled", "cancelled"
+        SUPPRESSED = "suppressed", "not sent: mail limit for the address"
 
     key = models.CharField(max_length=200, unique=True, help_text="Idempotency key")
     ref = models.CharField(
         max_length=100, blank=True, db_index=True, help_text="What the message is about"
     )
     kind = models.CharField(max_length=40, blank=True)
+    # Messages with a throttle key obey MAIL_LIMIT_PER_ADDRESS(_DAILY), applied when sending, so
+    # the request that queues them costs the same whatever the address's history.
+    throttle_key = models.CharField(max_length=32, blank=True, db_index=True)
     payload = models.TextField(blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -184,6 +189,12 @@ class OutgoingMail(models.Model):
     def mark_sent(cls, ids: list[int]) -> None:
         cls.objects.filter(pk__in=ids).update(
             status=cls.Status.SENT, payload="", error="", finished_at=timezone.now()
+        )
+
+    @classmethod
+    def mark_suppressed(cls, ids: list[int]) -> None:
+        cls.objects.filter(pk__in=ids).update(
+            status=cls.Status.SUPPRESSED, payload="", finished_at=timezone.now()
         )
 
     def mark_failed(self, reason: str) -> None:

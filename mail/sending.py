@@ -13,8 +13,9 @@ import contextlib
 import logging
 import smtplib
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.utils import timezone
+from django_ratelimit.core import _split_rate as split_rate
 
 from .models import OutgoingMail, raw
 
@@ -77,8 +79,45 @@ def judge(exc: Exception, message=None) -> Verdict:
 RECORD_EVERY = 20
 
 
+def over_limit(rows: list[OutgoingMail]) -> set[int]:
+    """The rows whose address had its share of mail already (MAIL_LIMIT_PER_ADDRESS and
+    MAIL_LIMIT_PER_ADDRESS_DAILY, counted over messages sent with the same throttle key)."""
+    keys = {row.throttle_key for row in rows if row.throttle_key}
+    if not keys or not settings.RATELIMIT_ENABLE:
+        return set()
+    limits = [
+        split_rate(settings.MAIL_LIMIT_PER_ADDRESS),
+        split_rate(settings.MAIL_LIMIT_PER_ADDRESS_DAILY),
+    ]
+    now = timezone.now()
+    since = now - timedelta(seconds=max(period for _count, period in limits))
+    history = defaultdict(list)
+    for key, at in OutgoingMail.objects.filter(
+        throttle_key__in=keys, status=OutgoingMail.Status.SENT, finished_at__gte=since
+    ).values_list("throttle_key", "finished_at"):
+        history[key].append(at)
+    suppressed = set()
+    for row in rows:
+        if not row.throttle_key:
+            continue
+        sent = history[row.throttle_key]
+        if any(
+            sum(at >= now - timedelta(seconds=period) for at in sent) >= count
+            for count, period in limits
+        ):
+            suppressed.add(row.pk)
+        else:
+            sent.append(now)
+    return suppressed
+
+
 def send_batch(connection, rows: list[OutgoingMail], counts: Counter) -> None:
     """Send claimed rows over one open connection, recording outcomes as they happen."""
+    if suppressed := over_limit(rows):
+        log.info("%d e-mails not sent: mail limit per address reached", len(suppressed))
+        OutgoingMail.mark_suppressed(list(suppressed))
+        counts["suppressed"] += len(suppressed)
+        rows = [row for row in rows if row.pk not in suppressed]
     sent: list[int] = []
     try:
         _send_batch(connection, rows, counts, sent)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from campaigns.models import Petition
-from releasenow.lib.emails import build_email, queue_email
+from releasenow.lib.emails import build_email, queue_email, throttle_key
 
 from .models import Signature
 
@@ -46,7 +46,7 @@ def queue_signature_email(signature: Signature, template: str) -> bool:
         message = build_email(template, signature.email, context, signature.language)
     return queue_email(
         message, key=f"{signature.ref}:{template}:{secrets.token_hex(8)}",
-        ref=signature.ref, kind=template,
+        ref=signature.ref, kind=template, throttle=throttle_key(signature.email),
     )  # fmt: skip
 
 

@@ -103,7 +103,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                     challenge_passed=challenge.verify(form.cleaned_data["altcha"]),
                     held=held,
                 )
-                if mail_allowed(request, form.cleaned_data["email"]):
+                if mail_allowed(request):
                     pending = created or signature.status == Signature.Status.PENDING
                     queue_signature_email(signature, "confirm" if pending else "already-signed")
             except DatabaseError:

@@ -110,6 +110,7 @@ class QueuedMessage(NamedTuple):
     message: EmailMessage
     ref: str = ""
     kind: str = ""
+    throttle: str = ""  # `throttle_key(address)`: obey the per-address mail limits
 
 
 def queue_messages(messages: Iterable[QueuedMessage], batch_size: int = 1000) -> int:
@@ -131,9 +132,10 @@ def queue_messages(messages: Iterable[QueuedMessage], batch_size: int = 1000) ->
                 ref=item.ref,
                 kind=item.kind,
                 payload=pack(item.message, item.key),
+                throttle_key=item.throttle,
                 created_at=now,
                 next_attempt_at=now,
-            )  # fmt: skip
+            )
             for item in batch
             if item.key not in known
         }
@@ -152,27 +154,36 @@ def queue_messages(messages: Iterable[QueuedMessage], batch_size: int = 1000) ->
     return queued
 
 
-def queue_email(message: EmailMessage, *, key: str, ref: str = "", kind: str = "") -> bool:
+def queue_email(
+    message: EmailMessage, *, key: str, ref: str = "", kind: str = "", throttle: str = ""
+) -> bool:
     """Queue one message; False if its key was queued before."""
-    return queue_messages([QueuedMessage(key, message, ref, kind)]) == 1
+    return queue_messages([QueuedMessage(key, message, ref, kind, throttle)]) == 1
 
 
-def mail_allowed(request: HttpRequest, address: str) -> bool:
-    """May a visitor's submission e-mail `address` now? At most MAIL_LIMIT_PER_ADDRESS and
-    MAIL_LIMIT_PER_ADDRESS_DAILY per address (by its keyed digest, never in clear) and
-    MAIL_LIMIT_PER_NETWORK per client network. The visitor is answered alike either way."""
+def throttle_key(address: str) -> str:
+    """What the per-address mail limits count by: derived from the keyed digest of the
+    address, never the address itself."""
+    import hashlib
+
+    from releasenow.lib.crypto import email_digest
+
+    return hashlib.sha256(f"mail-limit:{email_digest(address)}".encode()).hexdigest()[:32]
+
+
+def mail_allowed(request: HttpRequest) -> bool:
+    """May a visitor's submission cause e-mail now? At most MAIL_LIMIT_PER_NETWORK per client
+    network. (The per-address limits apply when sending, see `throttle_key`: checked here,
+    their state would make the request of an address used before differ from a new one.)
+    The visitor is answered alike either way."""
     from django_ratelimit.core import is_ratelimited
 
-    from releasenow.lib.crypto import client_digest, email_digest
+    from releasenow.lib.crypto import client_digest
 
-    digest = email_digest(address)
-    checks = [
-        ("mail-address", settings.MAIL_LIMIT_PER_ADDRESS, lambda group, request: digest),
-        ("mail-address-daily", settings.MAIL_LIMIT_PER_ADDRESS_DAILY, lambda g, r: digest),
-        ("mail-network", settings.MAIL_LIMIT_PER_NETWORK, lambda g, r: client_digest(r)),
-    ]
-    for group, rate, key in checks:
-        if is_ratelimited(request, group=group, key=key, rate=rate, increment=True):
-            log.info("E-mail not sent: limit %s (%s) reached", group, rate)
-            return False
+    rate = settings.MAIL_LIMIT_PER_NETWORK
+    if is_ratelimited(
+        request, group="mail-network", key=lambda g, r: client_digest(r), rate=rate, increment=True
+    ):
+        log.info("E-mail not sent: limit per network (%s) reached", rate)
+        return False
     return True

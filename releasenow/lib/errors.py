@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from .logging import redact_personal
@@ -49,10 +48,9 @@ class PrivateExceptionReporterFilter(SafeExceptionReporterFilter):
     def get_safe_request_meta(self, request) -> dict:
         if request is None:
             return {}
-        hidden = CLIENT_HEADERS | {settings.CLIENT_IP_HEADER}
         meta = {}
         for key, value in request.META.items():
-            if key in hidden:
+            if key in CLIENT_HEADERS:
                 continue
             if key in PATH_KEYS and isinstance(value, str):
                 value = redact_personal(value)

@@ -7,6 +7,7 @@ from django.core import mail
 
 from releasenow.lib.logging import RedactPersonal, redact_personal
 from signatures.models import Signature
+from signatures.tests.conftest import post_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +31,8 @@ def test_a_500_on_signing_mails_a_report_without_personal_data(
     monkeypatch.setattr(Signature, "submit", classmethod(boom))
     client.raise_request_exception = False
     client.cookies["sessionid"] = "cookie-value-123"
-    response = client.post(
+    response = post_form(
+        client,
         "/en/manifesto/sign/?source=x&email=" + SECRET_EMAIL,
         {"full_name": SECRET_NAME, "email": SECRET_EMAIL, "visibility": "public",
          "privacy_consent": "on", "country": "PL"},

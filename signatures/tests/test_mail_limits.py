@@ -73,18 +73,32 @@ def test_already_signed_mail_is_limited_too(client, manifesto, limits):
     assert mails_to("olga@example.org") == 0  # within ten minutes of the confirmation mail
 
 
-def test_limits_are_keyed_by_digest_never_by_the_address(client, manifesto, limits, settings):
+def test_limits_are_keyed_by_digest_never_by_the_address(client, manifesto, limits):
     from django.core.cache import cache
 
+    from mail.models import OutgoingMail
+
     sign(client, email="secret.person@example.org")
+    sign(client, email=" Secret.Person@Example.ORG", remote_addr="10.9.9.9")
+    keys = set(OutgoingMail.objects.values_list("throttle_key", flat=True))
+    assert len(keys) == 1 and "secret" not in keys.pop()
     if isinstance(getattr(cache, "_cache", None), dict):  # per-process memory
-        keys = [str(key) for key in cache._cache]
+        cached = [str(key) for key in cache._cache]
     elif hasattr(cache, "_table"):  # the database cache
         from django.db import connection
 
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT cache_key FROM {cache._table}")  # noqa: S608
-            keys = [row[0] for row in cursor.fetchall()]
+            cached = [row[0] for row in cursor.fetchall()]
     else:  # Redis
-        keys = [str(key) for key in cache._cache.get_client().keys("*")]
-    assert keys and not any("secret.person" in key for key in keys)
+        cached = [str(key) for key in cache._cache.get_client().keys("*")]
+    assert not any("secret.person" in key.lower() for key in cached)
+
+
+def test_staff_see_mail_that_the_limits_held_back(client, manifesto, limits):
+    from mail.models import OutgoingMail
+
+    sign(client, email="target@example.org")
+    sign(client, email="target@example.org", remote_addr="10.0.0.9")
+    run_tasks()
+    assert sorted(OutgoingMail.objects.values_list("status", flat=True)) == ["sent", "suppressed"]

@@ -17,7 +17,7 @@ def forget(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("signatures", "0001_initial"),
+        ("signatures", "0002_issue9_cache_table"),
         ("django_tasks_database", "0021_conditional_partial_index_ordering"),
     ]
 
