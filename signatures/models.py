@@ -401,7 +401,8 @@ class Signature(models.Model):
 
     def erase_traces(self) -> None:
         """What else could name the signer: Django admin's change log (it records the name in
-        `object_repr`) and e-mail still waiting to be sent to them."""
+        `object_repr`), e-mail still waiting to be sent to them, and the digest the mail limits
+        count their address by."""
         from django.contrib.admin.models import LogEntry
         from django.contrib.contenttypes.models import ContentType
 
@@ -411,6 +412,7 @@ class Signature(models.Model):
             content_type=ContentType.objects.get_for_model(Signature), object_id=str(self.pk)
         ).delete()
         OutgoingMail.objects.cancel(self.ref)
+        OutgoingMail.objects.filter(ref=self.ref).update(throttle_key="")
 
     # Staff actions -------------------------------------------------------------------------
 
