@@ -696,3 +696,23 @@ class SigningStat(models.Model):
     def add(cls, petition_id: int, source: str, *, submitted: int = 0, confirmed: int = 0) -> None:
         keys = {"petition_id": petition_id, "day": timezone.localdate(), "source": source}
         increment(cls, keys, submitted=submitted, confirmed=confirmed)
+
+
+class RiskyMailDomain(models.Model):
+    """A mail provider staff add to the repository's list (`signatures/data/`) of providers
+    under Russian or Belarusian jurisdiction: signers using it are warned, never refused."""
+
+    domain = models.CharField(
+        max_length=253,
+        unique=True,
+        help_text="For example “mail.example.ru” (also matches its subdomains) or “example.*” "
+        "(every top-level domain of that name).",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Who operates it, and why.")
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
