@@ -8,6 +8,7 @@ an unlisted signature; nobody is refused.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from pathlib import Path
@@ -66,8 +67,6 @@ def risky_provider(email: str) -> str:
     domain = (email or "").rpartition("@")[2].strip().lower().rstrip(".")
     if not domain:
         return ""
-    try:
+    with contextlib.suppress(UnicodeError):  # not a valid name: compared as typed
         domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
     return domain if any(matches(domain, entry) for entry in risky_domains()) else ""

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from the shared browser module
 """Safe-address advice in headless Chromium: with JavaScript the warning comes before the form
 is sent; without it the server asks once. Either way the signer decides."""
 
