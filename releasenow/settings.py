@@ -335,3 +335,8 @@ LOGGING = {
 }
 
 ADMINS = [("Admin", a) for a in env_list("ADMINS", [])]
+
+# Updates to signers (issue 13): the `updates` app; each worker task mails one batch of this
+# many signers over one SMTP connection, then queues the next batch.
+INSTALLED_APPS += ["updates"]
+UPDATE_BATCH_SIZE = env_int("UPDATE_BATCH_SIZE", 500)

@@ -38,6 +38,7 @@ def is_disposable(email: str) -> bool:
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CONFIRM_SALT = "signatures.confirm"
 WITHDRAW_SALT = "signatures.withdraw"
+UNSUBSCRIBE_SALT = "signatures.unsubscribe"
 
 
 VERIFIED_FORMER_PRISONER = Q(group="former_political_prisoner", group_verified_at__isnull=False)
@@ -206,6 +207,12 @@ class Signature(models.Model):
             models.Index(
                 fields=["created_at"], name="signature_pending", condition=Q(status="pending")
             ),
+            # Keyset batches of an update's recipients (updates.models.recipients).
+            models.Index(
+                fields=["petition", "id"],
+                name="signature_update_recipients",
+                condition=Q(status="confirmed", updates_consent=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -282,6 +289,24 @@ class Signature(models.Model):
         except signing.BadSignature:
             return None
         return cls.objects.select_related("petition").filter(uuid=value).first()
+
+    def unsubscribe_token(self) -> str:
+        return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(self.uuid.hex)
+
+    @classmethod
+    def from_unsubscribe_token(cls, token: str) -> Signature | None:
+        try:
+            value = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
+        except signing.BadSignature:
+            return None
+        return cls.objects.select_related("petition").filter(uuid=value).first()
+
+    def unsubscribe(self) -> bool:
+        """No more updates, from the next message on (a send in progress picks recipients
+        batch by batch). Returns False when there was nothing to stop."""
+        return bool(
+            Signature.objects.filter(pk=self.pk, updates_consent=True).update(updates_consent=False)
+        )
 
     @classmethod
     def from_withdraw_token(cls, token: str) -> Signature | None:

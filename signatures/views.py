@@ -149,6 +149,24 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     )
 
 
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """Stop updates. Mail providers POST `List-Unsubscribe=One-Click` here (RFC 8058), without
+    cookies or a token of ours; people get a page with a button, since scanners follow links."""
+    signature = Signature.from_unsubscribe_token(token)
+    if signature is None or signature.petition.slug != slug:
+        return render(
+            request, "signatures/link_invalid.html", {"petition": open_petition(slug)}, status=404
+        )
+    context = {"petition": signature.petition}
+    if request.method == "POST" or not signature.updates_consent:
+        signature.unsubscribe()
+        return render(request, "signatures/unsubscribed.html", context)
+    return render(request, "signatures/unsubscribe.html", context)
+
+
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     """All public signatories: verified former political prisoners first, then everyone else,
     newest first, a page at a time by keyset (page 10,000 costs what page 1 costs)."""
