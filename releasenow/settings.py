@@ -232,7 +232,9 @@ STORAGES = {
 
 # E-mail: SMTP when EMAIL_URL or EMAIL_HOST is set; otherwise one .eml file per message in
 # DATA_DIR/outbox, so a newcomer can read what the site sends.
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Release NO:W <noreply@localhost>")
+# The display name is quoted: unquoted, the colon in "NO:W" makes the address unparseable for
+# Django's SMTP backend (every message would fail; the outbox backend does not notice).
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", '"Release NO:W" <noreply@localhost>')
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_OUTBOX_DIR = DATA_DIR / "outbox"
 if env("EMAIL_URL"):
