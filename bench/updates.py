@@ -100,7 +100,9 @@ def main() -> None:
 
     start = time.perf_counter()
     update.start(actor=None)
-    print(f"starting the send (the web request's work)    {(time.perf_counter() - start) * 1000:8.2f} ms")
+    print(
+        f"starting the send (the web request's work)    {(time.perf_counter() - start) * 1000:8.2f} ms"
+    )
 
     env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
     worker = subprocess.Popen(
@@ -123,7 +125,9 @@ def main() -> None:
     elapsed = time.perf_counter() - start
     update.refresh_from_db()
     handled = update.sent + update.failed
-    print(f"status {update.status}: {update.sent:,} sent, {update.failed:,} failed of {update.recipients:,} in {elapsed:.1f} s")
+    print(
+        f"status {update.status}: {update.sent:,} sent, {update.failed:,} failed of {update.recipients:,} in {elapsed:.1f} s"
+    )
     print(f"worker rate                                   {handled / elapsed:8.0f} messages/s")
     during_ms = statistics.median(during) if during else float("nan")
     print(f"manifesto page during the send (median)       {during_ms:8.2f} ms")

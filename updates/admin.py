@@ -13,7 +13,7 @@ from releasenow.lib.crypto import encrypt_email
 
 from .models import Update
 from .sending import render_update
-from .tasks import send_update_test
+from .tasks import send_update, send_update_test
 
 
 @admin.register(Update)
@@ -59,6 +59,7 @@ class UpdateAdmin(TranslatableAdmin):
             path("<int:pk>/preview/", view(self.preview_view), name="updates_update_preview"),
             path("<int:pk>/test/", view(self.test_view), name="updates_update_test"),
             path("<int:pk>/send/", view(self.send_view), name="updates_update_send"),
+            path("<int:pk>/resume/", view(self.resume_view), name="updates_update_resume"),
             *super().get_urls(),
         ]
 
@@ -94,6 +95,15 @@ class UpdateAdmin(TranslatableAdmin):
             language = self.chosen_language(request, update)
             send_update_test.enqueue(update.pk, encrypt_email(request.user.email), language)
             messages.success(request, f"A test copy ({language}) is on its way to your address.")
+        return redirect("admin:updates_update_change", pk)
+
+    def resume_view(self, request, pk: int):
+        """Queue the next batch again, e.g. after the worker was killed mid-send: batches are
+        claimed before they go out, so nobody gets a second copy."""
+        update = get_object_or_404(Update, pk=pk)
+        if request.method == "POST" and update.status == Update.Status.SENDING:
+            send_update.enqueue(update.pk)
+            messages.success(request, "The next batch is queued.")
         return redirect("admin:updates_update_change", pk)
 
     def send_view(self, request, pk: int):

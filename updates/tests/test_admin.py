@@ -74,3 +74,24 @@ def test_a_sent_update_cannot_be_changed_or_sent_again(staff_client, update, sig
     staff_client.post(f"/admin/updates/update/{update.pk}/send/")
     run_tasks()
     assert len(mail.outbox) == 3
+
+
+def test_a_send_stopped_by_a_lost_worker_resumes_without_second_copies(
+    settings, staff_client, update, signers
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from updates.tasks import send_update
+
+    settings.UPDATE_BATCH_SIZE = 1
+    update.start(actor=None)
+    send_update.call(update.pk)  # one batch out; then the worker dies, its queue lost
+    DBTaskResult.objects.all().delete()
+    page = staff_client.get(f"/admin/updates/update/{update.pk}/change/").content.decode()
+    assert "Resume sending" in page
+    staff_client.post(f"/admin/updates/update/{update.pk}/resume/")
+    staff_client.post(f"/admin/updates/update/{update.pk}/resume/")  # clicked twice
+    run_tasks()
+    addresses = sorted(m.to[0] for m in mail.outbox)
+    assert addresses == ["anna.en@example.org", "bernd.de@example.org", "piotr.pl@example.org"]
+    assert Update.objects.get(pk=update.pk).status == "sent"
