@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.db import models
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -51,6 +52,7 @@ class PartnerAdmin(admin.ModelAdmin):
     """The campaign's partners, where each may embed the sign form, and its embed snippet."""
 
     list_display = ["name", "key", "embed_sites", "embed_link"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = ["campaign", "key", "name", "url", "logo", "order", "embed_origins", "embed_anywhere"]
 
     @admin.display(description="may embed the form")
