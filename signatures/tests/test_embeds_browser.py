@@ -131,3 +131,37 @@ def test_the_embed_has_no_serious_accessibility_violations(browser, site, manife
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     page.context.close()
+
+
+def test_the_staff_page_previews_the_embed_live_in_the_chosen_language(
+    browser, site, manifesto, partner, staff_client
+):
+    """Logged in as staff (a session with a verified device), pick a language: the snippet
+    and the framed preview follow at once."""
+    from django.conf import settings
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": staff_client.session.session_key,
+          "url": site}]
+    )  # fmt: skip
+    page = context.new_page()
+    errors = []
+    # Console errors other than the admin's missing /favicon.ico (responses are checked below).
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error" and "Failed to load resource" not in m.text and errors.append(m.text)
+        ),
+    )
+    page.on("response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}"))
+    page.goto(f"{site}/admin/campaigns/partner/{partner.pk}/embed/")
+    assert "/en/manifesto/embed/?partner=politzek-me" in page.input_value("#embed-snippet")
+    page.select_option("#embed-lang", "uk")  # the page reloads by itself
+    page.wait_for_url("**lang=uk**")
+    assert "/uk/manifesto/embed/?partner=politzek-me" in page.input_value("#embed-snippet")
+    preview = page.frame_locator("#embed-preview")
+    assert preview.locator("html").get_attribute("lang") == "uk"
+    assert preview.locator("form.sign-form").is_visible()
+    assert errors == []
+    context.close()
