@@ -302,8 +302,11 @@ class Signature(models.Model):
         return cls.objects.select_related("petition").filter(uuid=value).first()
 
     def unsubscribe(self) -> bool:
-        """No more updates, from the next message on (a send in progress picks recipients
-        batch by batch). Returns False when there was nothing to stop."""
+        """No more updates, at once: a copy still waiting in the mail queue is cancelled, and
+        a send in progress picks its recipients batch by batch. False if nothing changed."""
+        from mail.models import OutgoingMail
+
+        OutgoingMail.objects.filter(kind="update").cancel(self.ref)
         return bool(
             Signature.objects.filter(pk=self.pk, updates_consent=True).update(updates_consent=False)
         )
@@ -398,10 +401,29 @@ class Signature(models.Model):
             locked.updates_consent = False
             locked._settle(was_counted, old_country)
             AuditEntry.objects.filter(signature=locked).update(before={}, after={})
+            locked.erase_traces()
             action = "withdrawn on the signer's request" if actor else "withdrawn by the signer"
             AuditEntry.record(locked, actor, action, {}, {})
         self.refresh_from_db()
         return True
+
+    @property
+    def ref(self) -> str:
+        """How queued e-mail names this signature (no personal data)."""
+        return f"signature:{self.pk}"
+
+    def erase_traces(self) -> None:
+        """What else could name the signer: Django admin's change log (it records the name in
+        `object_repr`) and e-mail still waiting to be sent to them."""
+        from django.contrib.admin.models import LogEntry
+        from django.contrib.contenttypes.models import ContentType
+
+        from mail.models import OutgoingMail
+
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Signature), object_id=str(self.pk)
+        ).delete()
+        OutgoingMail.objects.cancel(self.ref)
 
     # Staff actions -------------------------------------------------------------------------
 

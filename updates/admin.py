@@ -40,9 +40,14 @@ class UpdateAdmin(TranslatableAdmin):
     def progress(self, obj: Update) -> str:
         if obj.status == Update.Status.DRAFT:
             return "not sent yet"
+        delivery = obj.delivery() if obj.status == Update.Status.SENDING else {
+            "sent": obj.sent, "failed": obj.failed, "waiting": 0,
+        }  # fmt: skip
         return format_html(
-            '<progress max="100" value="{}"></progress> {} of {} handled ({} sent, {} failed)',
-            obj.progress_percent, obj.sent + obj.failed, obj.recipients, obj.sent, obj.failed,
+            '<progress max="100" value="{}"></progress> {} of {} queued; '
+            "{} sent, {} failed, {} waiting",
+            obj.progress_percent, obj.queued, obj.recipients,
+            delivery["sent"], delivery["failed"], delivery["waiting"],
         )  # fmt: skip
 
     @admin.display(description="report")

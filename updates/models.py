@@ -1,8 +1,9 @@
 """Updates: news the campaign e-mails to the signers who asked for it (`updates_consent`).
 
 States: draft (staff write it per language, preview it, send a test to themselves) → sending
-(the worker mails one batch at a time, each signer in their own language, English when there is
-no translation) → sent (a final report and an audit entry with counts, never addresses).
+(the worker queues one batch at a time for the mail worker, each signer in their own language,
+English when there is no translation) → sent (every copy out: a final report and an audit
+entry with counts, never addresses).
 
 Who gets it is decided batch by batch, at the moment of sending: confirmed signatures with
 consent; an unsubscribe or a withdrawal during a send is honoured from the next batch on.
@@ -47,12 +48,15 @@ class Update(TranslatableModel):
     started_at = models.DateTimeField(null=True, blank=True, editable=False)
     started_by = models.CharField(max_length=150, blank=True, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Progress, moved by F() updates from the worker; the last signature id handled.
+    # Progress: copies handed to the mail queue (moved by F() with the cursor, the last
+    # signature id queued); at the end, what the mail queue made of them.
     recipients = models.PositiveIntegerField(default=0, editable=False)
     per_language = models.JSONField(default=dict, blank=True, editable=False)
+    queued = models.PositiveIntegerField(default=0, editable=False)
+    cursor = models.BigIntegerField(default=0, editable=False)
     sent = models.PositiveIntegerField(default=0, editable=False)
     failed = models.PositiveIntegerField(default=0, editable=False)
-    cursor = models.BigIntegerField(default=0, editable=False)
+    cancelled = models.PositiveIntegerField(default=0, editable=False)
 
     translations = TranslatedFields(
         subject=models.CharField("subject", max_length=200),
@@ -106,23 +110,46 @@ class Update(TranslatableModel):
         self.refresh_from_db()
         return bool(started)
 
-    def claim(self, batch_end: int) -> bool:
-        """Move the cursor past a batch before sending it, so that no batch goes out twice
-        (two workers, a re-queued task). A batch claimed by a worker that then dies is lost,
-        not repeated: a signer gets at most one copy."""
+    def copies(self):
+        """This update's copies in the mail queue (kept there for a week after sending)."""
+        from mail.models import OutgoingMail
+
+        return OutgoingMail.objects.filter(kind="update", key__startswith=f"update:{self.pk}:")
+
+    def waiting(self) -> int:
+        from mail.models import OutgoingMail
+
+        waiting = [OutgoingMail.Status.QUEUED, OutgoingMail.Status.SENDING]
+        return self.copies().filter(status__in=waiting).count()
+
+    def delivery(self) -> dict[str, int]:
+        """Copies sent, failed, cancelled (the signer withdrew or unsubscribed) and waiting."""
+        counts = dict(self.copies().values_list("status").annotate(n=Count("id")))
+        return {
+            "sent": counts.get("sent", 0),
+            "failed": counts.get("failed", 0),
+            "cancelled": counts.get("cancelled", 0),
+            "waiting": counts.get("queued", 0) + counts.get("sending", 0),
+        }
+
+    def advance(self, batch_end: int, queued: int) -> bool:
+        """Move the cursor past a batch just queued, if no other run did (compare and set)."""
         return bool(
             Update.objects.filter(
                 pk=self.pk, status=self.Status.SENDING, cursor=self.cursor
-            ).update(cursor=batch_end)
+            ).update(cursor=batch_end, queued=F("queued") + queued)
         )
 
-    def add_progress(self, sent: int, failed: int) -> None:
-        Update.objects.filter(pk=self.pk).update(sent=F("sent") + sent, failed=F("failed") + failed)
-
     def finish(self) -> bool:
-        """Sending → sent, with the audit entry: counts, no addresses."""
+        """Sending → sent once every copy is out, with the report and its audit entry: counts,
+        no addresses."""
+        delivery = self.delivery()
         done = Update.objects.filter(pk=self.pk, status=self.Status.SENDING).update(
-            status=self.Status.SENT, finished_at=timezone.now()
+            status=self.Status.SENT,
+            finished_at=timezone.now(),
+            sent=delivery["sent"],
+            failed=delivery["failed"],
+            cancelled=delivery["cancelled"],
         )
         self.refresh_from_db()
         if done:
@@ -136,15 +163,15 @@ class Update(TranslatableModel):
 
     def report(self) -> str:
         languages = ", ".join(f"{code} {n}" for code, n in self.per_language.items())
-        skipped = max(self.recipients - self.sent - self.failed, 0)
+        skipped = max(self.recipients - self.queued, 0)
         return (
             f"Update #{self.pk} “{self}”: {self.recipients} recipients ({languages or 'none'}); "
-            f"{self.sent} sent, {self.failed} failed, {skipped} unsubscribed or withdrawn "
-            "meanwhile."
+            f"{self.sent} sent, {self.failed} failed, "
+            f"{self.cancelled + skipped} unsubscribed or withdrawn meanwhile."
         )
 
     @property
     def progress_percent(self) -> int:
         if not self.recipients:
             return 100 if self.status == self.Status.SENT else 0
-        return min(100, round(100 * (self.sent + self.failed) / self.recipients))
+        return min(100, round(100 * self.queued / self.recipients))

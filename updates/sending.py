@@ -1,32 +1,28 @@
-"""Turning an update into e-mails, and the one function that sends a batch of them.
-
-`send_batch` is the seam to the production mail path: it gets the signatures of one batch and
-sends their messages over one SMTP connection. Everything about who and when lives in the task.
+"""Turning an update into e-mails, and the one function that hands a batch of them to the
+mail queue (`releasenow.lib.emails`, the same batched SMTP path, retries and limits as the
+confirmations). Who gets it, and when, is the task's business (`updates.tasks`).
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from campaigns.templatetags.campaign_tags import markdown
+from releasenow.lib.emails import QueuedMessage, queue_messages
+from signatures.emails import absolute
 from signatures.models import Signature
-from signatures.tasks import absolute, describe
 
 from .models import Update
 
-log = logging.getLogger(__name__)
+KIND = "update"
 
 
-@dataclass
-class BatchResult:
-    sent: int = 0
-    failed: int = 0
+def message_key(update: Update, signature: Signature) -> str:
+    """One copy per update and signer, however often a batch is queued (no personal data)."""
+    return f"update:{update.pk}:{signature.pk}"
 
 
 def unsubscribe_url(signature: Signature, language: str) -> str:
@@ -67,7 +63,7 @@ def render_update(update: Update, language: str, unsubscribe: str) -> tuple[str,
 
 
 def update_message(
-    update: Update, signature: Signature, to: str | None = None, connection=None
+    update: Update, signature: Signature, to: str | None = None
 ) -> EmailMultiAlternatives:
     """One signer's copy: their language, their one-click unsubscribe (RFC 8058)."""
     language = update.language_for(signature.language)
@@ -78,7 +74,6 @@ def update_message(
         text,
         settings.DEFAULT_FROM_EMAIL,
         [to or signature.email],
-        connection=connection,
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -90,23 +85,12 @@ def update_message(
     return message
 
 
-def send_batch(update: Update, signatures: list[Signature]) -> BatchResult:
-    """Send one batch over one connection. A message that fails is counted, not retried (the
-    recipient may have received it); a dropped connection is opened again for the rest."""
-    result = BatchResult()
-    connection = get_connection()
-    connection.open()
-    try:
-        for signature in signatures:
-            try:
-                message = update_message(update, signature, connection=connection)
-                message.send()
-                result.sent += 1
-            except Exception as exc:  # noqa: BLE001 - counted; the batch goes on
-                result.failed += 1
-                log.warning("Update %s: a message failed (%s)", update.pk, describe(exc))
-                connection.close()
-                connection.open()
-    finally:
-        connection.close()
-    return result
+def send_batch(update: Update, signatures: list[Signature]) -> int:
+    """Queue one batch of copies. Idempotent (a key per update and signer): a batch queued
+    twice, after a crash or by two workers, still reaches each signer once. `ref` lets a
+    withdrawal or an unsubscribe cancel a copy that is still waiting. Returns how many were
+    newly queued."""
+    return queue_messages(
+        QueuedMessage(message_key(update, s), update_message(update, s), ref=s.ref, kind=KIND)
+        for s in signatures
+    )

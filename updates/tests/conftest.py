@@ -4,6 +4,12 @@ from signatures.tests.conftest import _fresh_rate_limits, make_signature, manife
 from updates.models import Update
 
 
+@pytest.fixture(autouse=True)
+def _no_waiting(settings):
+    """The worker in batch mode runs what is due: re-checks of the mail queue are due at once."""
+    settings.UPDATE_RECHECK_SECONDS = 0
+
+
 @pytest.fixture
 def update(manifesto) -> Update:  # noqa: F811
     """An update written in English and German only."""

@@ -54,11 +54,11 @@ def test_sending_asks_first_with_the_numbers_then_queues_and_shows_progress(
     assert mail.outbox == []  # the web process sends nothing
     assert Update.objects.get(pk=update.pk).status == "sending"
     progress = staff_client.get(f"/admin/updates/update/{update.pk}/change/").content.decode()
-    assert "0 of 3 handled" in progress
+    assert "0 of 3 queued; 0 sent, 0 failed, 0 waiting" in progress
 
     run_tasks()
     report = staff_client.get(f"/admin/updates/update/{update.pk}/change/").content.decode()
-    assert "3 of 3 handled (3 sent, 0 failed)" in report
+    assert "3 of 3 queued; 3 sent, 0 failed, 0 waiting" in report
     assert "3 sent, 0 failed, 0 unsubscribed or withdrawn meanwhile" in report
     assert len(mail.outbox) == 3
 

@@ -71,15 +71,43 @@ def test_the_link_opens_a_page_with_a_button_and_a_scanner_changes_nothing(clien
 def test_who_unsubscribes_or_withdraws_during_a_send_gets_nothing_more(settings, update, signers):
     settings.UPDATE_BATCH_SIZE = 1
     update.start(actor=None)
-    send_update.call(update.pk)  # the first batch (Anna); the next one is queued
-    assert [m.to for m in mail.outbox] == [["anna.en@example.org"]]
+    send_update.call(update.pk)  # the first batch (Anna) is queued, the next run too
     Signature.objects.get(pk=signers["bernd"].pk).unsubscribe()
     Signature.objects.get(pk=signers["piotr"].pk).withdraw()
     run_tasks()
     assert [m.to for m in mail.outbox] == [["anna.en@example.org"]]
     update.refresh_from_db()
-    assert update.status == "sent" and update.recipients == 3 and update.sent == 1
+    assert (update.status, update.recipients, update.queued, update.sent) == ("sent", 3, 1, 1)
     assert "2 unsubscribed or withdrawn meanwhile" in update.report()
+
+
+def test_a_copy_already_queued_is_cancelled_by_an_unsubscribe_or_a_withdrawal(update, signers):
+    from mail.models import OutgoingMail
+
+    update.start(actor=None)
+    send_update.call(update.pk)  # all three copies wait in the mail queue
+    assert OutgoingMail.objects.filter(kind="update", status="queued").count() == 3
+    Signature.objects.get(pk=signers["bernd"].pk).unsubscribe()
+    Signature.objects.get(pk=signers["piotr"].pk).withdraw()
+    run_tasks()
+    assert [m.to for m in mail.outbox] == [["anna.en@example.org"]]
+    update.refresh_from_db()
+    assert (update.queued, update.sent, update.cancelled) == (3, 1, 2)
+    assert "1 sent, 0 failed, 2 unsubscribed or withdrawn meanwhile" in update.report()
+
+
+def test_the_update_waits_while_its_copies_fill_the_mail_queue(settings, update, signers):
+    """Confirmations queued meanwhile are never stuck behind a whole update."""
+    from mail.models import OutgoingMail
+
+    settings.UPDATE_BATCH_SIZE, settings.UPDATE_QUEUE_AHEAD = 1, 2
+    update.start(actor=None)
+    send_update.call(update.pk)
+    send_update.call(update.pk)
+    assert send_update.call(update.pk) == "waiting for the mail queue"
+    assert OutgoingMail.objects.filter(kind="update").count() == 2
+    run_tasks()
+    assert len(mail.outbox) == 3 and Update.objects.get(pk=update.pk).status == "sent"
 
 
 def test_the_send_ends_with_a_report_and_an_audit_entry_without_addresses(
