@@ -1,5 +1,5 @@
 """Benchmark: an update to 100,000 consenting signers, sent by the worker through a real SMTP
-server while the web process keeps serving. Prints figures; asserts nothing.
+server (the mail queue of `mail/`) while the web process keeps serving. Prints figures; asserts nothing.
 
     .venv/bin/python bench/updates.py [--rows 100000] [--seconds 600]
 
