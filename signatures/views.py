@@ -282,4 +282,6 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
         "signatures/badge.svg",
         {"label": label, "value": value, "left": left, "right": right, "width": left + right},
     )
-    return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"  # meant for other sites' pages
+    return response

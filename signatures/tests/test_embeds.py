@@ -147,3 +147,4 @@ def test_the_badge_is_a_cacheable_svg_with_the_count(client, partner):
     assert "max-age=300" in response["Cache-Control"] and "public" in response["Cache-Control"]
     assert "1 Unterschrift" in response.content.decode()
     assert "<script" not in response.content.decode()
+    assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
