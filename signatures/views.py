@@ -1,5 +1,5 @@
 import logging
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -38,8 +38,43 @@ def rate_key(group: str, request: HttpRequest) -> str:
     return client_digest(request)
 
 
-# The sign form needs no CSRF token: a forged submission can do nothing a direct one cannot,
-# and without the token the manifesto page stays cacheable on a viral day.
+def _own_origins(request: HttpRequest) -> set[str]:
+    site = urlsplit(settings.SITE_URL)
+    return {
+        f"{request.scheme}://{request.get_host()}",
+        f"{site.scheme}://{site.netloc}",
+        *settings.CSRF_TRUSTED_ORIGINS,
+    }
+
+
+def is_cross_site(request: HttpRequest) -> bool:
+    """Whether the browser says this request was sent by a page of another site.
+
+    Browsers add `Sec-Fetch-Site` and `Origin` to form posts themselves; a page cannot set them.
+    A form on our own origin (the site, or an embed framed by a partner but served by us)
+    posts as same-origin. Requests without either header (old browsers, scripts) carry no
+    evidence and pass: their sender could as well have posted directly.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site", "").lower()
+    if fetch_site in ("same-origin", "none"):
+        return False
+    if fetch_site == "cross-site":
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return fetch_site == "same-site"  # a sibling subdomain that hides its origin
+    return origin.rstrip("/") not in _own_origins(request)
+
+
+def _refill(data) -> dict:
+    """What a visitor had typed, for a form we did not accept as sent; the consent box and the
+    proof of work are for them to do again here."""
+    kept = ("full_name", "email", "affiliation", "city", "country", "visibility", "group", "source")
+    return {**SignatureForm.initial_for(), **{k: data.get(k, "")[:300] for k in kept if k in data}}
+
+
+# The sign form needs no CSRF token, so the manifesto page stays cacheable on a viral day.
+# Cross-site posts are still answered with the form instead of a signature (`is_cross_site`).
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
@@ -47,24 +82,34 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     form = SignatureForm(initial=SignatureForm.initial_for())
     if request.method == "POST" and petition.is_open:
         form, outcome = submit(request, petition)
-        if outcome == "retry":
-            return render(
-                request,
-                "signatures/sign.html",
-                {"petition": petition, "form": form, "retry": True},
-                status=503,
-            )
         if outcome == "done":
             return redirect("signatures:check_inbox", slug=slug)
+        if outcome in REFUSALS:
+            extra, status = REFUSALS[outcome]
+            context = {"petition": petition, "form": form, **extra}
+            return render(request, "signatures/sign.html", context, status=status)
     return render(request, "signatures/sign.html", {"petition": petition, "form": form})
+
+
+# What the form says when a submission was not taken, and the status of the answer.
+REFUSALS = {
+    "retry": ({"retry": True}, 503),  # a database error: nothing stored
+    "multipart": ({"refused": "multipart"}, 415),
+    "cross_site": ({"refused": "cross_site"}, 403),
+}
 
 
 def submit(
     request: HttpRequest, petition: Petition, source: str | None = None
 ) -> tuple[SignatureForm, str]:
     """Validate a posted signature, store it and queue its e-mail. The outcome is "done"
-    (stored, or a bot dropped: the same answer), "invalid" (show the form again) or "retry"
-    (a database error; nothing stored). `source` overrides the form's partner tag (embeds)."""
+    (stored, or a bot dropped: the same answer), "invalid" (show the form again) or one of
+    REFUSALS. `source` overrides the form's partner tag (embeds)."""
+    if request.content_type.startswith("multipart/"):
+        # Browsers send this form url-encoded; a multipart body would be parsed into files.
+        return SignatureForm(initial=SignatureForm.initial_for()), "multipart"
+    if is_cross_site(request):
+        return SignatureForm(initial=_refill(request.POST)), "cross_site"
     form = SignatureForm(request.POST)
     if form.honeypot_filled:  # a bot: the same answer as everyone, nothing stored
         return form, "done"
@@ -251,7 +296,8 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
         form, outcome = submit(request, petition, source=partner.key if partner else "embed")
         if outcome == "done":
             return redirect(here + ("&" if partner else "?") + "sent=1")
-        context["retry"], status = outcome == "retry", 503 if outcome == "retry" else 200
+        extra, status = REFUSALS.get(outcome, ({}, 200))
+        context.update(extra)
     context["form"] = form
     context["sent"] = request.method == "GET" and request.GET.get("sent") == "1"
     response = render(request, "signatures/embed.html", context, status=status)

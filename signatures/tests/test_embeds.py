@@ -8,7 +8,7 @@ import pytest
 
 from campaigns.models import Partner
 from signatures.models import Signature, SigningStat
-from signatures.tests.conftest import OLGA, confirm_by_mail
+from signatures.tests.conftest import OLGA, confirm_by_mail, post_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def frame_ancestors(response) -> str:
 
 def embed_sign(client, partner, language="en", **fields):
     data = {k: v for k, v in {**OLGA, **fields}.items() if v is not None}
-    return client.post(f"/{language}/manifesto/embed/?partner={partner.key}", data)
+    return post_form(client, f"/{language}/manifesto/embed/?partner={partner.key}", data)
 
 
 def test_the_embed_shows_the_count_and_the_form_in_the_partners_language(client, partner):
@@ -148,3 +148,18 @@ def test_the_badge_is_a_cacheable_svg_with_the_count(client, partner):
     assert "1 Unterschrift" in response.content.decode()
     assert "<script" not in response.content.decode()
     assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
+
+
+def test_a_post_from_another_site_is_refused_in_the_frame_too(client, partner):
+    """The embed's own form posts from our origin (same-origin); a partner's page cannot post
+    a signature straight into the embed route."""
+    response = post_form(
+        client,
+        f"/en/manifesto/embed/?partner={partner.key}",
+        OLGA,
+        HTTP_SEC_FETCH_SITE="cross-site",
+    )
+    assert response.status_code == 403
+    assert frame_ancestors(response) == "'self' https://politzek.me https://*.politzek.me"
+    assert 'class="embedded"' in response.content.decode()
+    assert not Signature.objects.exists()

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('campaigns', '0002_issue13_partner_embeds'),
-        ('signatures', '0002_issue13_risky_mail_domains'),
+        ('signatures', '0003_issue13_risky_mail_domains'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('signatures', '0001_initial'),
+        ('signatures', '0002_issue9_cache_table'),
     ]
 
     operations = [
