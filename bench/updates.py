@@ -124,9 +124,11 @@ def main() -> None:
         sink.wait()
     elapsed = time.perf_counter() - start
     update.refresh_from_db()
-    handled = update.sent + update.failed
+    delivery = update.delivery()
+    handled = delivery["sent"] + delivery["failed"]
     print(
-        f"status {update.status}: {update.sent:,} sent, {update.failed:,} failed of {update.recipients:,} in {elapsed:.1f} s"
+        f"status {update.status}: {update.queued:,} queued, {delivery['sent']:,} sent, "
+        f"{delivery['failed']:,} failed of {update.recipients:,} in {elapsed:.1f} s"
     )
     print(f"worker rate                                   {handled / elapsed:8.0f} messages/s")
     during_ms = statistics.median(during) if during else float("nan")
