@@ -1,5 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
-from django.utils.html import format_html_join
+from django.db import models
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import translation
+from django.utils.html import format_html, format_html_join
 from parler.admin import TranslatableAdmin as ParlerAdmin
 
 from .models import (
@@ -38,6 +44,78 @@ class TranslatableAdmin(ParlerAdmin):
 class PartnerInline(admin.TabularInline):
     model = Partner
     extra = 0
+    fields = ["key", "name", "url", "logo", "order"]
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    """The campaign's partners, where each may embed the sign form, and its embed snippet."""
+
+    list_display = ["name", "key", "embed_sites", "embed_link"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fields = ["campaign", "key", "name", "url", "logo", "order", "embed_origins", "embed_anywhere"]
+
+    @admin.display(description="may embed the form")
+    def embed_sites(self, obj: Partner) -> str:
+        if obj.embed_anywhere:
+            return "any site"
+        return ", ".join(obj.embed_origin_list()) or "no site yet"
+
+    @admin.display(description="embed")
+    def embed_link(self, obj: Partner) -> str:
+        url = reverse("admin:campaigns_partner_embed", args=[obj.pk])
+        return format_html('<a href="{}">snippet and preview</a>', url)
+
+    def get_urls(self):
+        embed = self.admin_site.admin_view(self.embed_view)
+        return [
+            path("<int:pk>/embed/", embed, name="campaigns_partner_embed"),
+            *super().get_urls(),
+        ]
+
+    def embed_view(self, request, pk: int):
+        """The snippet a partner pastes, for a petition and language, with the real embed
+        shown below it (framed from our own origin, which the embed route always allows)."""
+        partner = get_object_or_404(Partner, pk=pk)
+        petitions = list(Petition.objects.all())
+        language = request.GET.get("lang", "en")
+        if language not in dict(settings.LANGUAGES):
+            language = "en"
+        petition = next(
+            (p for p in petitions if p.slug == request.GET.get("petition")),
+            next(
+                (p for p in petitions if p.slug == "manifesto"), petitions[0] if petitions else None
+            ),
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Embed the sign form: {partner.name}",
+            "partner": partner,
+            "petitions": petitions,
+            "petition": petition,
+            "language": language,
+            "languages": settings.LANGUAGES,
+        }
+        if petition:
+            with translation.override(language):
+                petition.set_current_language(language)
+                embed_path = reverse("signatures:embed", kwargs={"slug": petition.slug})
+                badge_path = reverse("signatures:badge", kwargs={"slug": petition.slug})
+                page_path = petition.get_absolute_url()
+                frame_title = f"{translation.gettext('Sign the manifesto')}: {petition.title}"
+                badge_alt = translation.gettext("Sign the manifesto")
+            query = f"?partner={partner.key}"
+            context.update(
+                preview_url=embed_path + query,
+                embed_url=settings.SITE_URL + embed_path + query,
+                script_url=settings.SITE_URL + settings.STATIC_URL + "js/embed.js",
+                badge_url=settings.SITE_URL + badge_path,
+                badge_path=badge_path,
+                page_url=settings.SITE_URL + page_path + f"?source={partner.key}",
+                frame_title=frame_title,
+                badge_alt=badge_alt,
+            )
+        return TemplateResponse(request, "admin/campaigns/partner/embed.html", context)
 
 
 @admin.register(Campaign)

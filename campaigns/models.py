@@ -7,7 +7,10 @@ page says so (`Translatable.is_fallback`).
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import formats
@@ -183,6 +186,10 @@ class Campaign(Translatable):
         return self.safe_translation_getter("name", any_language=True) or self.key
 
 
+# An origin as a Content-Security-Policy source: scheme, host (optionally *.), optional port.
+ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?$")
+
+
 class Partner(models.Model):
     """An organisation that runs the campaign. Names are proper nouns: not translated."""
 
@@ -192,12 +199,49 @@ class Partner(models.Model):
     url = models.URLField(blank=True)
     logo = models.ImageField(upload_to="partners/", blank=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # Where the partner may show the embedded sign form (`/<lang>/<slug>/embed/?partner=key`):
+    # the embed route's `frame-ancestors`. Every other page keeps `frame-ancestors 'none'`.
+    embed_origins = models.TextField(
+        "sites that may embed the sign form",
+        blank=True,
+        help_text="One origin per line, e.g. https://partner.example or https://*.partner.example "
+        "(scheme and host, no path).",
+    )
+    embed_anywhere = models.BooleanField(
+        "any site may embed the sign form",
+        default=False,
+        help_text="Lets every website show this partner's embed (the list above is ignored).",
+    )
 
     class Meta:
         ordering = ["order", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def embed_origin_list(self) -> list[str]:
+        """The allowed origins, each checked again: they end up in a response header."""
+        lines = (line.strip().lower().rstrip("/") for line in self.embed_origins.splitlines())
+        return [line for line in lines if ORIGIN.match(line)]
+
+    def frame_ancestors(self) -> list[str]:
+        """Our own origin (the staff preview) and the partner's sites, or any site."""
+        return ["'self'", "*"] if self.embed_anywhere else ["'self'", *self.embed_origin_list()]
+
+    def clean(self) -> None:
+        bad = [
+            line.strip()
+            for line in self.embed_origins.splitlines()
+            if line.strip() and not ORIGIN.match(line.strip().lower().rstrip("/"))
+        ]
+        if bad:
+            raise ValidationError(
+                {
+                    "embed_origins": "Not an origin (scheme and host only, e.g. "
+                    f"https://partner.example): {', '.join(bad)}"
+                }
+            )
+        self.embed_origins = "\n".join(self.embed_origin_list())
 
 
 class Section(Translatable):

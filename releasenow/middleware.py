@@ -1,5 +1,4 @@
-"""Middleware of the public site: a 503 page when the database is unreachable, request-size
-limits."""
+"""Middleware of the public site: a 503 page when the database is down, request-size limits."""
 
 import logging
 from collections.abc import Callable

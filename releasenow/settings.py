@@ -410,3 +410,12 @@ TASK_RUNNING_TIMEOUT = env_int("TASK_RUNNING_TIMEOUT", 900)
 MAIL_LIMIT_PER_ADDRESS = env("MAIL_LIMIT_PER_ADDRESS", "1/10m")
 MAIL_LIMIT_PER_ADDRESS_DAILY = env("MAIL_LIMIT_PER_ADDRESS_DAILY", "4/d")
 MAIL_LIMIT_PER_NETWORK = env("MAIL_LIMIT_PER_NETWORK", "200/h")
+
+# Updates to signers (issue 13): the `updates` app. Each worker task hands this many copies to
+# the mail queue (sent like confirmations, see above), then queues the next batch; it waits
+# while UPDATE_QUEUE_AHEAD copies are still unsent, so confirmations are not stuck behind them.
+INSTALLED_APPS += ["updates"]
+UPDATE_BATCH_SIZE = env_int("UPDATE_BATCH_SIZE", 500)
+UPDATE_QUEUE_AHEAD = env_int("UPDATE_QUEUE_AHEAD", 1000)
+# Seconds between looks at the mail queue while an update waits for it.
+UPDATE_RECHECK_SECONDS = env_int("UPDATE_RECHECK_SECONDS", 5)

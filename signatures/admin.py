@@ -20,7 +20,8 @@ from campaigns.models import Petition
 from .delivery import delivery_pdf
 from .exports import csv_lines, full_rows, public_rows
 from .imports import import_signatures
-from .models import AuditEntry, CountryCount, DuplicateCandidate, Signature
+from .mail_providers import forget_cached_domains, normalise, repository_domains
+from .models import AuditEntry, CountryCount, DuplicateCandidate, RiskyMailDomain, Signature
 from .statistics import petition_statistics
 
 PRIVACY_ORDER = [
@@ -355,3 +356,39 @@ def csv_response(lines, filename: str) -> StreamingHttpResponse:
 def describe(signature: Signature) -> str:
     place = ", ".join(p for p in (signature.city, signature.country.code) if p)
     return f"#{signature.pk} {signature.full_name}" + (f" ({place})" if place else "")
+
+
+class RiskyMailDomainForm(forms.ModelForm):
+    class Meta:
+        model = RiskyMailDomain
+        fields = ["domain", "note"]
+
+    def clean_domain(self) -> str:
+        domain = normalise(self.cleaned_data["domain"])
+        if not domain:
+            raise forms.ValidationError("Write a domain such as “mail.example.ru” or “example.*”.")
+        if domain in repository_domains():
+            raise forms.ValidationError("This domain is already on the repository's list.")
+        return domain
+
+
+@admin.register(RiskyMailDomain)
+class RiskyMailDomainAdmin(admin.ModelAdmin):
+    """Additions to `signatures/data/risky_mail_domains.txt`: signers at these providers are
+    warned that the provider may hand their mail to the authorities."""
+
+    form = RiskyMailDomainForm
+    list_display = ["domain", "note", "added_at"]
+    search_fields = ["domain", "note"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        forget_cached_domains()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        forget_cached_domains()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        forget_cached_domains()

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from releasenow.lib.countries import country_choices
 
+from .mail_providers import risky_domains, risky_provider
 from .models import Signature
 
 # Bidirectional overrides and isolates can make a name display as something else.
@@ -95,6 +96,8 @@ class SignatureForm(forms.Form):
     )
     # Set by the page when the Belarus warning has been shown; see clean().
     belarus_warning_seen = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The risky mail provider the signer was warned about; see __init__ and clean().
+    email_warned = forms.CharField(required=False, widget=forms.HiddenInput, max_length=253)
     # Filled by the proof-of-work script; empty without JavaScript.
     altcha = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
     # The partner link the visitor came by (?source=), counted as an aggregate only.
@@ -104,6 +107,7 @@ class SignatureForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._advise_on_mail_provider()
         # Signers in Belarus see the risk before a public listing is accepted: the server
         # switches the choice to "not listed" and asks once more. Choosing again is respected.
         self.belarus_switched = (
@@ -116,6 +120,27 @@ class SignatureForm(forms.Form):
             self.data = self.data.copy()
             self.data["visibility"] = Signature.Visibility.ANONYMOUS
             self.data["belarus_warning_seen"] = "1"
+
+    def _advise_on_mail_provider(self) -> None:
+        """An address at a provider under Russian or Belarusian jurisdiction: the form comes
+        back once with a warning and three ways on (sign anyway, another address, not listed).
+        The choice (`email_advice`, a button) counts for the provider it was shown for."""
+        self.risky_provider = risky_provider(self.data.get("email", "")) if self.is_bound else ""
+        advice = self.data.get("email_advice", "") if self.is_bound else ""
+        if not self.risky_provider or self.data.get("email_warned") != self.risky_provider:
+            advice = ""
+        self.email_advice = advice if advice in ("keep", "unlisted") else ""
+        self.email_warning_needed = bool(self.risky_provider) and not self.email_advice
+        if self.risky_provider:
+            self.data = self.data.copy()
+            self.data["email_warned"] = self.risky_provider
+            if self.email_advice == "unlisted":
+                self.data["visibility"] = Signature.Visibility.ANONYMOUS
+
+    @property
+    def risky_domains(self) -> str:
+        """For the script that warns before submitting."""
+        return " ".join(risky_domains())
 
     @staticmethod
     def initial_for(language: str | None = None) -> dict:
@@ -162,12 +187,28 @@ class SignatureForm(forms.Form):
     def clean(self):
         data = super().clean()
         if self.belarus_switched:
-            raise forms.ValidationError(
-                _(
-                    "You chose Belarus. For your safety we switched your signature to “not "
-                    "listed”. If you still want your name shown, choose so again and sign."
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    _(
+                        "You chose Belarus. For your safety we switched your signature to “not "
+                        "listed”. If you still want your name shown, choose so again and sign."
+                    ),
+                    code="belarus",
                 ),
-                code="belarus",
+            )
+        if self.email_warning_needed:
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    _(
+                        "Your e-mail provider (%(domain)s) is run under Russian or Belarusian "
+                        "law and may hand your mail to the authorities. Please choose below how "
+                        "to sign."
+                    ),
+                    params={"domain": self.risky_provider},
+                    code="risky_email",
+                ),
             )
         return data
 

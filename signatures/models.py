@@ -38,6 +38,7 @@ def is_disposable(email: str) -> bool:
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CONFIRM_SALT = "signatures.confirm"
 WITHDRAW_SALT = "signatures.withdraw"
+UNSUBSCRIBE_SALT = "signatures.unsubscribe"
 
 
 VERIFIED_FORMER_PRISONER = Q(group="former_political_prisoner", group_verified_at__isnull=False)
@@ -216,6 +217,12 @@ class Signature(models.Model):
             models.Index(
                 fields=["created_at"], name="signature_pending", condition=Q(status="pending")
             ),
+            # Keyset batches of an update's recipients (updates.models.recipients).
+            models.Index(
+                fields=["petition", "id"],
+                name="signature_update_recipients",
+                condition=Q(status="confirmed", updates_consent=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -296,6 +303,27 @@ class Signature(models.Model):
         except signing.BadSignature:
             return None
         return cls.objects.select_related("petition").filter(uuid=value).first()
+
+    def unsubscribe_token(self) -> str:
+        return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(self.uuid.hex)
+
+    @classmethod
+    def from_unsubscribe_token(cls, token: str) -> Signature | None:
+        try:
+            value = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
+        except signing.BadSignature:
+            return None
+        return cls.objects.select_related("petition").filter(uuid=value).first()
+
+    def unsubscribe(self) -> bool:
+        """No more updates, at once: a copy still waiting in the mail queue is cancelled, and
+        a send in progress picks its recipients batch by batch. False if nothing changed."""
+        from mail.models import OutgoingMail
+
+        OutgoingMail.objects.filter(kind="update").cancel(self.ref)
+        return bool(
+            Signature.objects.filter(pk=self.pk, updates_consent=True).update(updates_consent=False)
+        )
 
     @classmethod
     def from_withdraw_token(cls, token: str) -> Signature | None:
@@ -732,3 +760,23 @@ class SigningStat(models.Model):
     def add(cls, petition_id: int, source: str, *, submitted: int = 0, confirmed: int = 0) -> None:
         keys = {"petition_id": petition_id, "day": timezone.localdate(), "source": source}
         increment(cls, keys, submitted=submitted, confirmed=confirmed)
+
+
+class RiskyMailDomain(models.Model):
+    """A mail provider staff add to the repository's list (`signatures/data/`) of providers
+    under Russian or Belarusian jurisdiction: signers using it are warned, never refused."""
+
+    domain = models.CharField(
+        max_length=253,
+        unique=True,
+        help_text="For example “mail.example.ru” (also matches its subdomains) or “example.*” "
+        "(every top-level domain of that name).",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Who operates it, and why.")
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain

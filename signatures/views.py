@@ -1,17 +1,22 @@
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language, ngettext
 from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
-from campaigns.models import Petition
+from campaigns.models import Partner, Petition
 from releasenow.lib.crypto import client_digest
 from releasenow.lib.emails import mail_allowed
 
@@ -76,46 +81,64 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = open_petition(slug)
     form = SignatureForm(initial=SignatureForm.initial_for())
     if request.method == "POST" and petition.is_open:
-        if request.content_type.startswith("multipart/"):
-            # Browsers send this form url-encoded; a multipart body would be parsed into files.
-            context = {"petition": petition, "form": form, "refused": "multipart"}
-            return render(request, "signatures/sign.html", context, status=415)
-        if is_cross_site(request):
-            form = SignatureForm(initial=_refill(request.POST))
-            context = {"petition": petition, "form": form, "refused": "cross_site"}
-            return render(request, "signatures/sign.html", context, status=403)
-        form = SignatureForm(request.POST)
-        if form.honeypot_filled:  # a bot: the same answer as everyone, nothing stored
+        form, outcome = submit(request, petition)
+        if outcome == "done":
             return redirect("signatures:check_inbox", slug=slug)
-        if form.is_valid():
-            held = is_ratelimited(
-                request,
-                group="sign",
-                key=rate_key,
-                rate=settings.SIGNING_RATE_LIMIT,
-                increment=True,
-            )
-            try:
-                signature, created = Signature.submit(
-                    petition,
-                    form.cleaned_data,
-                    language=get_language(),
-                    challenge_passed=challenge.verify(form.cleaned_data["altcha"]),
-                    held=held,
-                )
-                if mail_allowed(request):
-                    pending = created or signature.status == Signature.Status.PENDING
-                    queue_signature_email(signature, "confirm" if pending else "already-signed")
-            except DatabaseError:
-                log.exception("Signing failed on a database error")
-                return render(
-                    request,
-                    "signatures/sign.html",
-                    {"petition": petition, "form": form, "retry": True},
-                    status=503,
-                )
-            return redirect("signatures:check_inbox", slug=slug)
+        if outcome in REFUSALS:
+            extra, status = REFUSALS[outcome]
+            context = {"petition": petition, "form": form, **extra}
+            return render(request, "signatures/sign.html", context, status=status)
     return render(request, "signatures/sign.html", {"petition": petition, "form": form})
+
+
+# What the form says when a submission was not taken, and the status of the answer.
+REFUSALS = {
+    "retry": ({"retry": True}, 503),  # a database error: nothing stored
+    "multipart": ({"refused": "multipart"}, 415),
+    "cross_site": ({"refused": "cross_site"}, 403),
+}
+
+
+def submit(
+    request: HttpRequest, petition: Petition, source: str | None = None
+) -> tuple[SignatureForm, str]:
+    """Validate a posted signature, store it and queue its e-mail. The outcome is "done"
+    (stored, or a bot dropped: the same answer), "invalid" (show the form again) or one of
+    REFUSALS. `source` overrides the form's partner tag (embeds)."""
+    if request.content_type.startswith("multipart/"):
+        # Browsers send this form url-encoded; a multipart body would be parsed into files.
+        return SignatureForm(initial=SignatureForm.initial_for()), "multipart"
+    if is_cross_site(request):
+        return SignatureForm(initial=_refill(request.POST)), "cross_site"
+    form = SignatureForm(request.POST)
+    if form.honeypot_filled:  # a bot: the same answer as everyone, nothing stored
+        return form, "done"
+    if not form.is_valid():
+        return form, "invalid"
+    if source is not None:
+        form.cleaned_data["source"] = source
+    held = is_ratelimited(
+        request,
+        group="sign",
+        key=rate_key,
+        rate=settings.SIGNING_RATE_LIMIT,
+        increment=True,
+    )
+    try:
+        signature, created = Signature.submit(
+            petition,
+            form.cleaned_data,
+            language=get_language(),
+            challenge_passed=challenge.verify(form.cleaned_data["altcha"]),
+            held=held,
+        )
+        if mail_allowed(request):
+            pending = created or signature.status == Signature.Status.PENDING
+            queue_signature_email(signature, "confirm" if pending else "already-signed")
+    except DatabaseError:
+        log.exception("Signing failed on a database error")
+        return form, "retry"
+    return form, "done"
 
 
 def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
@@ -169,6 +192,24 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         "signatures/withdraw.html",
         {"signature": signature, "petition": signature.petition},
     )
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """Stop updates. Mail providers POST `List-Unsubscribe=One-Click` here (RFC 8058), without
+    cookies or a token of ours; people get a page with a button, since scanners follow links."""
+    signature = Signature.from_unsubscribe_token(token)
+    if signature is None or signature.petition.slug != slug:
+        return render(
+            request, "signatures/link_invalid.html", {"petition": open_petition(slug)}, status=404
+        )
+    context = {"petition": signature.petition}
+    if request.method == "POST" or not signature.updates_consent:
+        signature.unsubscribe()
+        return render(request, "signatures/unsubscribed.html", context)
+    return render(request, "signatures/unsubscribe.html", context)
 
 
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:
@@ -227,3 +268,66 @@ def api_petition(request: HttpRequest, slug: str) -> JsonResponse:
 def api_challenge(request: HttpRequest) -> JsonResponse:
     """A fresh proof-of-work challenge for the sign form's script."""
     return JsonResponse(challenge.create())
+
+
+# Partner embeds --------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@xframe_options_exempt
+@require_http_methods(["GET", "POST"])
+def embed(request: HttpRequest, slug: str) -> HttpResponse:
+    """The count and the sign form for a partner's site, in an <iframe> from our origin.
+
+    Only this route may be framed, and only by the partner's sites (`frame-ancestors`); it sets
+    no cookie and needs no script. Signatures made here carry the partner's key as `source`.
+    """
+    petition = open_petition(slug)
+    partner = Partner.objects.filter(key=request.GET.get("partner", "")[:50]).first()
+    here = reverse("signatures:embed", kwargs={"slug": slug})
+    if partner:
+        here += "?" + urlencode({"partner": partner.key})
+    form = SignatureForm(
+        initial={**SignatureForm.initial_for(), "source": partner.key if partner else ""}
+    )
+    context = {"petition": petition, "partner": partner, "form_action": here, "retry": False}
+    status = 200
+    if request.method == "POST" and petition.is_open:
+        form, outcome = submit(request, petition, source=partner.key if partner else "embed")
+        if outcome == "done":
+            return redirect(here + ("&" if partner else "?") + "sent=1")
+        extra, status = REFUSALS.get(outcome, ({}, 200))
+        context.update(extra)
+    context["form"] = form
+    context["sent"] = request.method == "GET" and request.GET.get("sent") == "1"
+    response = render(request, "signatures/embed.html", context, status=status)
+    response._csp_replace = {
+        "frame-ancestors": partner.frame_ancestors() if partner else ["'self'"]
+    }
+    if request.method == "GET":
+        patch_cache_control(response, public=True, max_age=60)
+    return response
+
+
+BADGE_CHAR_WIDTH = 7.2
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def badge(request: HttpRequest, slug: str) -> HttpResponse:
+    """The count as a small SVG image for partner pages and newsletters; cached for minutes."""
+    petition = get_object_or_404(Petition, slug=slug)
+    count = petition.signature_count
+    label = "Release NO:W"
+    value = ngettext("%(count)s signature", "%(count)s signatures", count) % {
+        "count": intcomma(count)
+    }
+    left = round(len(label) * BADGE_CHAR_WIDTH + 16)
+    right = round(len(value) * BADGE_CHAR_WIDTH + 16)
+    svg = render_to_string(
+        "signatures/badge.svg",
+        {"label": label, "value": value, "left": left, "right": right, "width": left + right},
+    )
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"  # meant for other sites' pages
+    return response

@@ -38,6 +38,46 @@
     });
   }
 
+  // Mail providers under Russian or Belarusian jurisdiction: warn before submitting and ask
+  // how to sign (another address, not listed, or this address anyway). The server asks the
+  // same once without JavaScript; nobody is refused.
+  var email = form.querySelector("#id_email");
+  var advice = form.querySelector("#email-warning");
+  var warned = form.querySelector("[name=email_warned]");
+  var risky = (form.dataset.riskyDomains || "").split(" ").filter(Boolean);
+  function riskyProvider() {
+    var domain = (email.value.split("@")[1] || "").trim().toLowerCase().replace(/\.$/, "");
+    if (!domain) return "";
+    var hit = risky.some(function (entry) {
+      if (entry.slice(-2) === ".*") {
+        var name = entry.slice(0, -2);
+        return domain.indexOf(name + ".") === 0 || domain.indexOf("." + name + ".") !== -1;
+      }
+      return domain === entry || domain.slice(-entry.length - 1) === "." + entry;
+    });
+    return hit ? domain : "";
+  }
+  function showAdvice(domain) {
+    advice.hidden = !domain;
+    if (domain) {
+      form.querySelector("#email-warning-domain").textContent = domain;
+      warned.value = domain;
+    }
+  }
+  if (email && advice && warned && risky.length) {
+    email.addEventListener("change", function () { showAdvice(riskyProvider()); });
+    form.addEventListener("submit", function (event) {
+      var chosen = event.submitter && event.submitter.name === "email_advice";
+      var domain = riskyProvider();
+      if (domain && !chosen) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        showAdvice(domain);
+        advice.focus();
+      }
+    });
+  }
+
   // Proof of work (ALTCHA protocol): find n with SHA-256(salt + n) == challenge.
   var field = form.querySelector("[name=altcha]");
   if (!field || !window.crypto || !window.crypto.subtle || !window.fetch) return;
