@@ -9,6 +9,7 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Callable
+from email.utils import formataddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "csp",
     "campaigns",
     "signatures",
+    "mail",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +125,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the views' exceptions first: a database outage answers 503, not 500.
+    "releasenow.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "releasenow.urls"
@@ -157,7 +161,10 @@ else:
             "OPTIONS": {
                 # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock
                 # at BEGIN so concurrent writers queue on the busy timeout instead of failing.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # secure_delete: erased data (a withdrawal) is overwritten, not left in free pages.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+                ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
             },
@@ -245,8 +252,12 @@ STORAGES = {
 
 # E-mail: SMTP when EMAIL_URL or EMAIL_HOST is set; otherwise one .eml file per message in
 # DATA_DIR/outbox, so a newcomer can read what the site sends.
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Release NO:W <noreply@localhost>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The sender is built with the standard library (a colon or Cyrillic in the name is quoted or
+# encoded); DEFAULT_FROM_EMAIL, if set, is used as it is and checked at start-up.
+EMAIL_FROM_NAME = env("EMAIL_FROM_NAME", "Release NO:W")
+EMAIL_FROM_ADDRESS = env("EMAIL_FROM_ADDRESS", "noreply@localhost")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or formataddr((EMAIL_FROM_NAME, EMAIL_FROM_ADDRESS))
+SERVER_EMAIL = env("SERVER_EMAIL") or DEFAULT_FROM_EMAIL
 EMAIL_OUTBOX_DIR = DATA_DIR / "outbox"
 if env("EMAIL_URL"):
     _mail = urlsplit(env("EMAIL_URL"))
@@ -357,14 +368,45 @@ PERMISSIONS_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "releasenow.lib.logging.RedactTokens"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
+    "filters": {
+        "redact_personal": {"()": "releasenow.lib.logging.RedactPersonal"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_personal"]},
+        # Error reports to ADMINS: no token, address or POSTed field (releasenow.lib.errors).
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "redact_personal"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
 }
+DEFAULT_EXCEPTION_REPORTER = "releasenow.lib.errors.PrivateExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "releasenow.lib.errors.PrivateExceptionReporterFilter"
 
 ADMINS = [("Admin", a) for a in env_list("ADMINS", [])]
+
+# --- Outgoing mail (issue 8) ------------------------------------------------------------------
+# Every message is queued in the database and sent by the worker in batches over one SMTP
+# connection (see mail/). Temporary failures wait these many seconds before each new attempt
+# (more than a day in all), then count as permanent.
+_RETRY_DELAYS = "60,300,900,3600,10800,21600,43200,43200"  # 1 min … 12 h: 34 hours in all
+EMAIL_RETRY_DELAYS = [int(x) for x in env_list("EMAIL_RETRY_DELAYS", _RETRY_DELAYS.split(","))]
+EMAIL_BATCH_SIZE = env_int("EMAIL_BATCH_SIZE", 100)
+# A message claimed by a sender that died (kill -9) is sent again after this many seconds.
+EMAIL_CLAIM_TIMEOUT = env_int("EMAIL_CLAIM_TIMEOUT", 900)
+# A background task "running" for longer than this lost its worker and is run again.
+TASK_RUNNING_TIMEOUT = env_int("TASK_RUNNING_TIMEOUT", 900)
+# Mail a visitor's submission may cause (confirmation, "already signed"): per address (keyed
+# digest) and per network. Beyond them the visitor sees the same page and nothing is sent.
+MAIL_LIMIT_PER_ADDRESS = env("MAIL_LIMIT_PER_ADDRESS", "1/10m")
+MAIL_LIMIT_PER_ADDRESS_DAILY = env("MAIL_LIMIT_PER_ADDRESS_DAILY", "4/d")
+MAIL_LIMIT_PER_NETWORK = env("MAIL_LIMIT_PER_NETWORK", "200/h")

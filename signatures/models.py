@@ -43,6 +43,16 @@ WITHDRAW_SALT = "signatures.withdraw"
 VERIFIED_FORMER_PRISONER = Q(group="former_political_prisoner", group_verified_at__isnull=False)
 
 
+def checkpoint_sqlite() -> None:
+    """SQLite keeps earlier versions of changed pages in its write-ahead log until a checkpoint:
+    after an erasure, write the log back and empty it (best effort while others read)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 class SignatureQuerySet(models.QuerySet):
     def counted(self) -> SignatureQuerySet:
         return self.filter(counted=True)
@@ -377,10 +387,30 @@ class Signature(models.Model):
             locked.updates_consent = False
             locked._settle(was_counted, old_country)
             AuditEntry.objects.filter(signature=locked).update(before={}, after={})
+            locked.erase_traces()
             action = "withdrawn on the signer's request" if actor else "withdrawn by the signer"
             AuditEntry.record(locked, actor, action, {}, {})
+            transaction.on_commit(checkpoint_sqlite)
         self.refresh_from_db()
         return True
+
+    @property
+    def ref(self) -> str:
+        """How queued e-mail names this signature (no personal data)."""
+        return f"signature:{self.pk}"
+
+    def erase_traces(self) -> None:
+        """What else could name the signer: Django admin's change log (it records the name in
+        `object_repr`) and e-mail still waiting to be sent to them."""
+        from django.contrib.admin.models import LogEntry
+        from django.contrib.contenttypes.models import ContentType
+
+        from mail.models import OutgoingMail
+
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Signature), object_id=str(self.pk)
+        ).delete()
+        OutgoingMail.objects.cancel(self.ref)
 
     # Staff actions -------------------------------------------------------------------------
 

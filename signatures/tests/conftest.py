@@ -39,6 +39,13 @@ def _fresh_rate_limits(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _loose_mail_limits(settings):
+    """Most tests sign repeatedly from one address; test_mail_limits tests the real limits."""
+    settings.MAIL_LIMIT_PER_ADDRESS = settings.MAIL_LIMIT_PER_ADDRESS_DAILY = "1000/m"
+    settings.MAIL_LIMIT_PER_NETWORK = "1000/m"
+
+
 def post_form(client, path: str, data: dict, **headers):
     """Post as a browser posts a form without files: url-encoded (the test client's own
     default is multipart, which the sign form refuses)."""
