@@ -157,18 +157,16 @@ def queue_email(message: EmailMessage, *, key: str, ref: str = "", kind: str = "
 def mail_allowed(request: HttpRequest, address: str) -> bool:
     """May a visitor's submission e-mail `address` now? At most MAIL_LIMIT_PER_ADDRESS and
     MAIL_LIMIT_PER_ADDRESS_DAILY per address (by its keyed digest, never in clear) and
-    MAIL_LIMIT_PER_NETWORK per client network. The visitor is answered alike either way."""
-    from django_ratelimit.core import is_ratelimited
-
+    MAIL_LIMIT_PER_NETWORK per client network. The visitor is answered alike either way, and
+    every counter is counted every time with the same work (`over_limit`), so that neither the
+    page nor its timing tells whether the address was submitted before (issue 9)."""
     from releasenow.lib.crypto import client_digest, email_digest
+    from releasenow.lib.limits import over_limit
 
     digest = email_digest(address)
-    checks = [
-        ("mail-address", settings.MAIL_LIMIT_PER_ADDRESS, lambda group, request: digest),
-        ("mail-address-daily", settings.MAIL_LIMIT_PER_ADDRESS_DAILY, lambda g, r: digest),
-        ("mail-network", settings.MAIL_LIMIT_PER_NETWORK, lambda g, r: client_digest(r)),
+    limited = [
+        over_limit("mail-address", digest, settings.MAIL_LIMIT_PER_ADDRESS),
+        over_limit("mail-address-daily", digest, settings.MAIL_LIMIT_PER_ADDRESS_DAILY),
+        over_limit("mail-network", client_digest(request), settings.MAIL_LIMIT_PER_NETWORK),
     ]
-    for group, rate, key in checks:
-        if is_ratelimited(request, group=group, key=key, rate=rate, increment=True):
-            return False
-    return True
+    return not any(limited)
