@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from .logging import redact_personal
@@ -49,7 +48,7 @@ class PrivateExceptionReporterFilter(SafeExceptionReporterFilter):
     def get_safe_request_meta(self, request) -> dict:
         if request is None:
             return {}
-        hidden = CLIENT_HEADERS | {settings.CLIENT_IP_HEADER}
+        hidden = CLIENT_HEADERS  # the client address arrives only in these (issue 9)
         meta = {}
         for key, value in request.META.items():
             if key in hidden:

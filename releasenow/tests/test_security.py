@@ -92,6 +92,9 @@ def test_check_deploy_with_production_settings_reports_nothing(tmp_path):
     env.update(
         SITE_URL="https://releasenow.example",
         SECRET_KEY="k3!" + "Zq8#vR2$wL5^nB7&" * 4,
+        # Production keeps the keys outside DATA_DIR (releasenow.W003, W004).
+        EMAIL_ENCRYPTION_KEYS="x" * 43 + "=",
+        EMAIL_DIGEST_KEY="d" * 50,
         DATA_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="releasenow.settings",
     )
