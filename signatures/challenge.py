@@ -28,7 +28,9 @@ def create() -> dict:
 
 
 def verify(payload: str) -> bool:
-    """True for a correct, unexpired solution seen for the first time (no replays)."""
+    """True for a correct, unexpired solution seen for the first time (no replays): the
+    default cache is shared by every process (Redis, or the database), and `add` is atomic in
+    both, so a solution is accepted once whichever server sees it."""
     if not payload:
         return False
     try:

@@ -4,18 +4,55 @@ Rate limits, the proof-of-work replay check and the staff login back-off live in
 several processes (gunicorn workers, app servers) must see the same counts. Without Redis the
 database is the one thing they share. Django's `DatabaseCache.incr` reads and writes in two
 steps, so two processes can both read 5 and both write 6; this `incr` takes the row's write
-lock before it reads, so every hit counts once.
+lock before it reads, so every hit counts once; and `add` is one INSERT that yields on
+conflict, atomic too, doing the same work whether the key existed or not.
 """
 
 import base64
 import pickle
+from datetime import UTC, datetime
 
 from django.core.cache.backends import db
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.db import connections, router, transaction
 from django.utils import timezone
 
 
 class DatabaseCache(db.DatabaseCache):
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        """Remove the key if it expired, then INSERT … ON CONFLICT DO NOTHING. Django's own
+        `add` reads first and tells the cases apart by a failing INSERT (and two processes can
+        both "add" over an expired row); this one cannot race and does the same statements for
+        a new key and a known one, so the time it takes tells nothing."""
+        key = self.make_and_validate_key(key, version=version)
+        timeout = self.get_backend_timeout(timeout)
+        alias = router.db_for_write(self.cache_model_class)
+        connection = connections[alias]
+        qn = connection.ops.quote_name
+        table, cache_key, value_col, expires = (
+            qn(self._table), qn("cache_key"), qn("value"), qn("expires")
+        )  # fmt: skip
+        now = timezone.now().replace(microsecond=0)
+        until = datetime.max if timeout is None else datetime.fromtimestamp(timeout, tz=UTC)
+        until = until.replace(microsecond=0, tzinfo=None if timeout is None else UTC)
+        pickled = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+        adapt = connection.ops.adapt_datetimefield_value
+        with transaction.atomic(using=alias), connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+            count = cursor.fetchone()[0]
+            if count > self._max_entries:
+                self._cull(alias, cursor, now, count)
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {cache_key} = %s AND {expires} < %s",  # noqa: S608
+                [key, adapt(now)],
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({cache_key}, {value_col}, {expires}) "  # noqa: S608
+                f"VALUES (%s, %s, %s) ON CONFLICT ({cache_key}) DO NOTHING",
+                [key, pickled, adapt(until)],
+            )
+            return cursor.rowcount == 1
+
     def incr(self, key, delta: int = 1, version=None) -> int:
         key = self.make_and_validate_key(key, version=version)
         alias = router.db_for_write(self.cache_model_class)

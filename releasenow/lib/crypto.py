@@ -15,12 +15,15 @@ import functools
 import hashlib
 import hmac
 import ipaddress
+import logging
 import unicodedata
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
+
+log = logging.getLogger(__name__)
 
 
 def _fernet() -> MultiFernet:
@@ -95,6 +98,16 @@ def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> b
     return any(address in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
 
 
+@functools.cache
+def _warn_about_proxy() -> None:
+    """Once per process: behind a proxy that nobody declared, every visitor shares one limit."""
+    log.warning(
+        "Requests carry X-Forwarded-For but TRUSTED_PROXY_HOPS is 0: behind a reverse proxy, "
+        "set TRUSTED_PROXY_HOPS (see README, 'Abuse limits and proxies'), or every visitor "
+        "counts as the proxy's address."
+    )
+
+
 def client_address(request: HttpRequest) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address the nearest trusted proxy saw, never one the client wrote.
 
@@ -107,6 +120,8 @@ def client_address(request: HttpRequest) -> ipaddress.IPv4Address | ipaddress.IP
     remote = request.META.get("REMOTE_ADDR", "")
     hops = settings.TRUSTED_PROXY_HOPS
     if hops <= 0 and not settings.TRUSTED_PROXIES:
+        if "HTTP_X_FORWARDED_FOR" in request.META:
+            _warn_about_proxy()
         return _parse_address(remote)
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     chain = [entry for entry in forwarded.split(",") if entry.strip()] + [remote]

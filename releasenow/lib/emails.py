@@ -173,17 +173,14 @@ def throttle_key(address: str) -> str:
 
 def mail_allowed(request: HttpRequest) -> bool:
     """May a visitor's submission cause e-mail now? At most MAIL_LIMIT_PER_NETWORK per client
-    network. (The per-address limits apply when sending, see `throttle_key`: checked here,
-    their state would make the request of an address used before differ from a new one.)
-    The visitor is answered alike either way."""
-    from django_ratelimit.core import is_ratelimited
-
+    network, counted with the same work every time (`over_limit`). The per-address limits
+    apply when sending, see `throttle_key`: checked here, their state would make the request
+    of an address used before differ from a new one. The visitor is answered alike either way."""
     from releasenow.lib.crypto import client_digest
+    from releasenow.lib.limits import over_limit
 
     rate = settings.MAIL_LIMIT_PER_NETWORK
-    if is_ratelimited(
-        request, group="mail-network", key=lambda g, r: client_digest(r), rate=rate, increment=True
-    ):
+    if over_limit("mail-network", client_digest(request), rate):
         log.info("E-mail not sent: limit per network (%s) reached", rate)
         return False
     return True

@@ -46,3 +46,31 @@ def test_incr_keeps_the_expiry_and_the_value_type():
     assert cache.incr(key) == 42
     assert cache.get(key) == 42
     assert cache.decr(key, 2) == 40
+
+
+def test_add_sets_only_a_missing_or_expired_key():
+    key = f"added-{uuid.uuid4().hex}"
+    assert cache.add(key, 1, 60)
+    assert not cache.add(key, 2, 60)
+    assert cache.get(key) == 1
+    cache.set(key, 3, timeout=-1)
+    assert cache.add(key, 4, 60)
+    assert cache.get(key) == 4
+
+
+def test_concurrent_adds_let_exactly_one_win():
+    key = f"race-{uuid.uuid4().hex}"
+    wins = []
+
+    def add():
+        try:
+            wins.append(cache.add(key, 1, 60))
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=add) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(wins) == [False] * 5 + [True]

@@ -114,3 +114,14 @@ def test_garbage_where_the_proxy_writes_falls_back_to_the_proxy(settings):
     settings.TRUSTED_PROXY_HOPS = 1
     assert str(client_address(request("127.0.0.1", "garbage"))) == "127.0.0.1"
     assert client_network(request("", None)) == "unknown"
+
+
+def test_an_undeclared_proxy_is_reported_once_in_the_log_without_addresses(caplog):
+    from releasenow.lib import crypto
+
+    crypto._warn_about_proxy.cache_clear()
+    client_address(request("127.0.0.1", "203.0.113.5"))
+    client_address(request("127.0.0.1", "203.0.113.6"))
+    warnings = [r.getMessage() for r in caplog.records if "TRUSTED_PROXY_HOPS" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "203.0.113" not in warnings[0] and "127.0.0.1" not in warnings[0]

@@ -118,6 +118,14 @@ def test_every_environment_variable_the_code_reads_is_documented_in_env_example(
     assert read - documented == set()
 
 
+def test_a_mistyped_trusted_proxy_stops_start_up_rather_than_a_visitors_request(tmp_path):
+    import pytest
+
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_with(tmp_path, TRUSTED_PROXIES="10.0.0.0/8,10.0.0.300")
+    assert "10.0.0.300" in failure.value.stderr
+
+
 def manage(tmp_path, *args, **env) -> subprocess.CompletedProcess:
     clean = {
         k: v

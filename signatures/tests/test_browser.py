@@ -104,3 +104,25 @@ def test_sign_and_confirm_in_every_language_at_phone_width(browser, site, manife
     page.goto(f"{site}/{language}/manifesto/signatories/")
     assert NAMES[language] in page.locator(".signatory-list").inner_text()
     page.context.close()
+
+
+def test_a_form_on_another_site_cannot_sign_in_the_visitors_name(browser, site, manifesto):  # noqa: F811
+    """A real browser's cross-site post (Origin and Sec-Fetch-Site set by Chromium itself)."""
+    attacker = f"""<!doctype html><form method="post" action="{site}/de/manifesto/sign/">
+      <input name="full_name" value="Somebody Else"><input name="email" value="victim@example.org">
+      <input name="visibility" value="public"><input name="privacy_consent" value="on">
+    </form><script>document.forms[0].submit()</script>"""
+    context = browser.new_context()
+    page = context.new_page()
+    page.route(
+        "http://evil.example/**",
+        lambda route: route.fulfill(body=attacker, content_type="text/html"),
+    )
+    page.goto("http://evil.example/")
+    page.wait_for_url(f"{site}/de/manifesto/sign/")
+    assert "von einer anderen Website" in page.locator("#form-errors").inner_text()
+    assert page.locator("#id_email").input_value() == "victim@example.org"
+    assert not page.locator("#id_privacy_consent").is_checked()
+    assert Signature.objects.count() == 0
+    run_tasks()
+    context.close()

@@ -226,3 +226,13 @@ def test_bidi_controls_are_stripped_before_anything_is_stored(client, manifesto)
     sign(client, full_name="Olga \u202eLoiko\u202c\u200f", city="War\u2066saw\u2069")
     signature = Signature.objects.get()
     assert (signature.full_name, signature.city) == ("Olga Loiko", "Warsaw")
+
+
+def test_too_many_fields_get_a_400_page_in_the_visitors_language(client, manifesto):
+    body = "&".join(f"f{i}=" for i in range(1500))
+    response = client.post(
+        "/fr/manifesto/sign/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert "La requête n’a pas pu être lue" in response.content.decode()
+    assert Signature.objects.count() == 0
