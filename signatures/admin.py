@@ -237,7 +237,7 @@ class SignatureAdmin(admin.ModelAdmin):
                 data = form.cleaned_data
                 report = import_signatures(
                     data["petition"], text, source=data["source"] or upload.name,
-                    visibility=data["visibility"], filename=upload.name,
+                    visibility=data["visibility"] or None, filename=upload.name,
                     dry_run=data["dry_run"], actor=request.user,
                 )  # fmt: skip
         context = {**self.admin_site.each_context(request), "form": form, "report": report,
@@ -339,7 +339,13 @@ class ImportForm(forms.Form):
         help_text="Where the list comes from; default: the file name.",
     )
     visibility = forms.ChoiceField(
-        choices=Signature.Visibility.choices, initial=Signature.Visibility.PUBLIC
+        choices=[
+            ("", "— lines without one: initials only, flagged —"),
+            *Signature.Visibility.choices,
+        ],
+        required=False,
+        help_text="For lines that carry no visibility of their own. Lines in Belarus (country or "
+        "city) are never listed, whatever the file or this choice says.",
     )
     dry_run = forms.BooleanField(
         required=False, initial=True, label="Dry run: only show what would be imported"

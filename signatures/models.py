@@ -162,6 +162,8 @@ class Signature(models.Model):
     # The partner link the signer came by, until confirmation moves it into SigningStat.
     source = models.CharField(max_length=40, blank=True)
     import_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # Why an imported line waits for staff review (Belarus, place inferred, no visibility…).
+    import_flags = models.CharField(max_length=300, blank=True)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -696,3 +698,69 @@ class SigningStat(models.Model):
     def add(cls, petition_id: int, source: str, *, submitted: int = 0, confirmed: int = 0) -> None:
         keys = {"petition_id": petition_id, "day": timezone.localdate(), "source": source}
         increment(cls, keys, submitted=submitted, confirmed=confirmed)
+
+
+class StaffJobQuerySet(models.QuerySet):
+    def active(self) -> StaffJobQuerySet:
+        return self.filter(state__in=[StaffJob.State.QUEUED, StaffJob.State.RUNNING])
+
+
+class StaffJob(models.Model):
+    """Long staff work done by the worker, never in a web request: building a delivery
+    document, searching for duplicates. The admin shows its progress, and the document's
+    download once it is ready. The options hold no personal data (countries, group, order)."""
+
+    class Kind(models.TextChoices):
+        DELIVERY = "delivery", "delivery document (PDF)"
+        DUPLICATES = "duplicates", "search for duplicates"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "waiting for the worker"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="staff_jobs")
+    options = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
+    message = models.CharField(max_length=300, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    requested_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"
+
+    def _set(self, **fields) -> None:
+        """Written at once (outside any transaction of the work) so the admin sees it."""
+        for name, value in fields.items():
+            setattr(self, name, value)
+        StaffJob.objects.filter(pk=self.pk).update(**fields)
+
+    def start(self) -> None:
+        self._set(state=self.State.RUNNING, started_at=timezone.now(), progress=0)
+
+    def advance(self, progress: int, message: str = "") -> None:
+        self._set(progress=max(0, min(int(progress), 99)), message=message[:300])
+
+    def finish(self, message: str, file_name: str = "") -> None:
+        self._set(
+            state=self.State.DONE, progress=100, message=message[:300], file_name=file_name,
+            finished_at=timezone.now(),
+        )  # fmt: skip
+
+    def fail(self, message: str) -> None:
+        self._set(state=self.State.FAILED, message=message[:300], finished_at=timezone.now())
+
+    @property
+    def path(self):
+        return settings.DELIVERY_DIR / self.file_name if self.file_name else None
