@@ -28,10 +28,7 @@ def is_invisible_only(raw: str) -> bool:
 
 
 def looks_like_phone(text: str) -> bool:
-    for match in PHONE.finditer(text):
-        if sum(ch.isdigit() for ch in match.group()) >= 7:
-            return True
-    return False
+    return any(sum(ch.isdigit() for ch in m.group()) >= 7 for m in PHONE.finditer(text))
 
 
 def text_problem(raw: str, cleaned: str, what: str) -> str:

@@ -52,5 +52,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  line {line.number} NOT IMPORTED: {line.error}: {line.raw}")
         self.stdout.write(
             f"{verb} {report.created} signatures; {report.existing} already present; "
-            f"{len(report.errors)} lines could not be read; {len(report.flagged)} flagged for review."
+            f"{len(report.errors)} lines could not be read; "
+            f"{len(report.flagged)} flagged for review."
         )
