@@ -65,6 +65,42 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SearchScopeFilter(admin.SimpleListFilter):
+    """Search matches names only, unless staff ask for roles and cities too: a search for
+    "Relative" must not find everyone whose organisation is called "Relatives of …"."""
+
+    title = "search in"
+    parameter_name = "search_in"
+
+    def lookups(self, request, model_admin):
+        return [("all", "names, roles and cities")]
+
+    def queryset(self, request, queryset):
+        return queryset  # read by SignatureAdmin.get_search_fields
+
+
+class EraseForm(forms.Form):
+    """The confirmation of an erasure: a checkbox, and above a threshold the number typed."""
+
+    confirm = forms.BooleanField(
+        label="I have checked the list: these people asked to be erased, and it cannot be undone."
+    )
+    number = forms.IntegerField(required=False, label="Type the number of signatures to erase")
+
+    def __init__(self, *args, expected: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+        self.fields["number"].required = expected > settings.ERASE_TYPE_NUMBER_ABOVE
+
+    def clean_number(self):
+        number = self.cleaned_data.get("number")
+        if self.fields["number"].required and number != self.expected:
+            raise forms.ValidationError(
+                f"Type {self.expected}, the number of signatures listed above."
+            )
+        return number
+
+
 class SignatureAdminForm(forms.ModelForm):
     class Meta:
         model = Signature
@@ -99,8 +135,11 @@ class SignatureAdmin(admin.ModelAdmin):
         "shown_name", "petition", "status", "moderation", "visibility", "group", "group_state",
         "country", "city", "flags", "counted", "listed", "confirmed_at",
     ]  # fmt: skip
-    list_filter = [QueueFilter, "petition", "status", "moderation", "visibility", "group", "held"]
-    search_fields = ["full_name", "city", "affiliation"]
+    list_filter = [
+        QueueFilter, SearchScopeFilter, "petition", "status", "moderation", "visibility", "group",
+        "held",
+    ]  # fmt: skip
+    search_fields = ["full_name"]
     date_hierarchy = "confirmed_at"
     list_per_page = 100
     show_full_result_count = False
@@ -134,8 +173,35 @@ class SignatureAdmin(admin.ModelAdmin):
         bulk("verify_group", "Verify the group claim"),
         bulk("reject_group", "Reject the group claim"),
         bulk("release", "Release held signatures"),
-        bulk("withdraw_on_request", "Withdraw and erase on the signer's request"),
+        "withdraw_on_request",
     ]
+
+    def get_search_fields(self, request):
+        if request.GET.get(SearchScopeFilter.parameter_name) == "all":
+            return ["full_name", "affiliation", "city"]
+        return self.search_fields
+
+    @admin.action(description="Withdraw and erase on the signer's request…")
+    def withdraw_on_request(self, request, queryset):
+        """Irreversible, so never at once: a page lists exactly who will be erased, by id, and
+        only its confirmation (with the number typed for more than a few) erases them."""
+        people = list(queryset.exclude(status=Signature.Status.WITHDRAWN).order_by("pk"))
+        form = EraseForm(
+            request.POST if "erase_confirmed" in request.POST else None, expected=len(people)
+        )
+        if form.is_bound and form.is_valid():
+            done = sum(bool(s.withdraw_on_request(actor=request.user)) for s in people)
+            self.message_user(request, f"Withdrawn and erased: {done} signatures.")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Erase these signatures?",
+            "people": people,
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/signatures/erase_confirmation.html", context)
 
     @admin.display(description="name as listed")
     def shown_name(self, obj: Signature) -> str:
