@@ -644,14 +644,16 @@ class DuplicateCandidate(models.Model):
         return True
 
     @classmethod
-    def find(cls, petition: Petition) -> list[DuplicateCandidate]:
+    def find(cls, petition: Petition, progress=None) -> list[DuplicateCandidate]:
         """Look for likely duplicates among the petition's counted signatures and store new
         pairs; pairs staff already decided are not raised again."""
         from .duplicates import Person, candidates
 
+        progress = progress or (lambda fraction, message: None)
         rows = Signature.objects.counted().filter(petition=petition)
         fields = ("pk", "full_name", "city", "country")
         people = [Person.of(*row) for row in rows.values_list(*fields).iterator(chunk_size=5000)]
+        progress(0.1, f"{len(people)} signatures read")
         known = {
             (first, second): (pk, status, score)
             for pk, first, second, status, score in cls.objects.filter(
@@ -659,7 +661,9 @@ class DuplicateCandidate(models.Model):
             ).values_list("pk", "first_id", "second_id", "status", "score")
         }
         new, rescored = [], []
-        for first, second, value in candidates(people):
+        for first, second, value in candidates(
+            people, progress=lambda f: progress(0.1 + 0.8 * f, "comparing names")
+        ):
             if (first, second) not in known:
                 new.append(cls(petition=petition, first_id=first, second_id=second, score=value))
             elif (

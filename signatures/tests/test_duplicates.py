@@ -35,7 +35,44 @@ def test_precision_and_recall_on_the_labelled_pairs(capsys):
         print(
             f"\nduplicate finder on {len(rows)} labelled pairs: precision {precision:.2f}, recall {recall:.2f}"
         )
-    assert precision >= 0.9 and recall >= 0.9
+    assert len(rows) >= 200
+    assert sum(row["same_person"] == "0" for row in rows) >= 80  # hard negatives included
+    assert precision >= 0.95 and recall >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Olga Bubich", "Olga Babich"),
+        ("Volha Ivashyna", "Volha Ivashkina"),
+        ("Anna Markevich", "Anna Mankevich"),
+    ],
+)
+def test_one_letter_family_name_differences_in_latin_script_score_low(a, b):
+    assert score(Person.of(1, a, "Berlin", "DE"), Person.of(2, b, "Berlin", "DE")) < 90
+    assert score(Person.of(1, a), Person.of(2, b)) < THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Aliaksandra Kalesnikava", "Alexandra Kolesnikova"),
+        ("Dzmitry Holubeu", "Golubev Dmitry"),
+        ("Volha Pavuk", "Olga Pavuk"),
+        ("Uladzimir Paulau", "Vladimir Pavlov"),
+        ("Tatsiana Safonava", "Тацяна Сафонава"),
+        ("Olga Bubich", "Ольга Бубич"),
+    ],
+)
+def test_transliteration_variants_stay_high(a, b):
+    assert score(Person.of(1, a, "Berlin", "DE"), Person.of(2, b, "Berlin", "DE")) >= 90
+
+
+def test_warsaw_and_warszawa_are_one_city_through_the_gazetteer():
+    same = score(Person.of(1, "Anna Nowak", "Warsaw", "PL"), Person.of(2, "Anna Nowak", "Warszawa"))
+    other = score(Person.of(1, "Anna Nowak", "Warsaw", "PL"), Person.of(2, "Anna Nowak", "Krakow"))
+    assert same > other
+    assert Person.of(1, "A", "Warsaw").city == Person.of(2, "A", "Варшава").city
 
 
 def test_blocking_finds_the_labelled_duplicates_among_many_people():
@@ -47,7 +84,7 @@ def test_blocking_finds_the_labelled_duplicates_among_many_people():
         if row["same_person"] == "1":
             expected.add((2 * i, 2 * i + 1))
     found = {(a, b) for a, b, _s in candidates(people)}
-    assert len(expected & found) / len(expected) >= 0.9
+    assert len(expected & found) / len(expected) >= 0.95
 
 
 @pytest.mark.django_db
@@ -60,7 +97,7 @@ def test_find_merge_and_dismiss(manifesto, capsys):
     pair = DuplicateCandidate.objects.get()
     pair.merge()
     manifesto.refresh_from_db()
-    assert manifesto.signature_count == 68
+    assert manifesto.signature_count == 67  # 68 imported ("Doutchland" is refused)
     assert pair.second.__class__.objects.get(pk=pair.second_id).moderation == "duplicate"
     assert DuplicateCandidate.find(manifesto) == []  # decided pairs are not raised again
 

@@ -1,8 +1,15 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from signatures.tasks import purge_expired_signatures
+from signatures.tasks import find_duplicates_on_schedule, purge_expired_signatures
+
+
+def queued(task) -> bool:
+    return DBTaskResult.objects.filter(
+        task_path=task.module_path, status=TaskResultStatus.READY
+    ).exists()
 
 
 class Command(BaseCommand):
@@ -11,9 +18,11 @@ class Command(BaseCommand):
     )
 
     def handle(self, **options):
-        queued = DBTaskResult.objects.filter(
-            task_path=purge_expired_signatures.module_path, status=TaskResultStatus.READY
-        ).exists()
-        if not queued:
+        if not queued(purge_expired_signatures):
             purge_expired_signatures.enqueue()
-        self.stdout.write("Recurring tasks: purge of unconfirmed signatures queued.")
+        message = "Recurring tasks: purge of unconfirmed signatures queued"
+        if settings.DUPLICATES_EVERY_HOURS:
+            if not queued(find_duplicates_on_schedule):
+                find_duplicates_on_schedule.enqueue()
+            message += f"; search for duplicates every {settings.DUPLICATES_EVERY_HOURS} h"
+        self.stdout.write(message + ".")
