@@ -9,19 +9,21 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from campaigns.models import Petition
 
-from .delivery import delivery_pdf
+from .delivery import GROUPS, Order
 from .exports import csv_lines, full_rows, public_rows
 from .imports import import_signatures
-from .models import AuditEntry, CountryCount, DuplicateCandidate, Signature
+from .models import AuditEntry, CountryCount, DuplicateCandidate, Signature, StaffJob
 from .statistics import petition_statistics
+from .tasks import run_staff_job
 
 PRIVACY_ORDER = [
     v.value
@@ -237,9 +239,7 @@ class SignatureAdmin(admin.ModelAdmin):
                 name="signatures_public_csv",
             ),
             path("petition/<slug:slug>/full.csv", view(self.full_csv), name="signatures_full_csv"),
-            path(
-                "petition/<slug:slug>/delivery.pdf", view(self.delivery), name="signatures_delivery"
-            ),
+            path("petition/<slug:slug>/delivery/", view(self.delivery), name="signatures_delivery"),
             path(
                 "petition/<slug:slug>/statistics/",
                 view(self.statistics),
@@ -270,15 +270,25 @@ class SignatureAdmin(admin.ModelAdmin):
         )
 
     def delivery(self, request, slug):
+        """Order a delivery document: the worker builds it; the job page shows the progress
+        and the download. Never built inside this request: 100,000 names take a while."""
         petition = get_object_or_404(Petition, slug=slug)
-        language = request.GET.get("lang", "en")
-        if language not in dict(settings.LANGUAGES):
-            language = "en"
-        response = HttpResponse(delivery_pdf(petition, language), content_type="application/pdf")
-        response["Content-Disposition"] = (
-            f'attachment; filename="{slug}-{language}-{timezone.localdate()}.pdf"'
-        )
-        return response
+        form = DeliveryForm(petition, request.POST or None, initial=request.GET.dict() or None)
+        if request.method == "POST" and form.is_valid():
+            job = StaffJob.objects.create(
+                kind=StaffJob.Kind.DELIVERY, petition=petition, options=form.options(),
+                requested_by=request.user.get_username(),
+            )  # fmt: skip
+            run_staff_job.enqueue(job.pk)
+            messages.success(request, "The worker is building the document; this page follows it.")
+            return HttpResponseRedirect(reverse("admin:signatures_staffjob_change", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "petition": petition,
+            "title": f"Delivery document: {petition}",
+        }
+        return TemplateResponse(request, "admin/signatures/delivery.html", context)
 
     def statistics(self, request, slug):
         petition = get_object_or_404(Petition, slug=slug)
@@ -359,6 +369,67 @@ class CountryCountAdmin(ReadOnlyAdmin):
     list_filter = ["petition"]
 
 
+@admin.register(StaffJob)
+class StaffJobAdmin(ReadOnlyAdmin):
+    """Delivery documents and duplicate searches done by the worker: progress, then the
+    document's download. The list reloads itself while a job runs (no script needed)."""
+
+    list_display = [
+        "kind", "petition", "state", "progress_bar", "message", "download", "requested_by",
+        "created_at",
+    ]  # fmt: skip
+    list_filter = ["kind", "state", "petition"]
+    fields = [
+        "kind", "petition", "options", "state", "progress_bar", "message", "download",
+        "requested_by", "created_at", "started_at", "finished_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description="progress")
+    def progress_bar(self, obj: StaffJob) -> str:
+        return format_html(
+            '<progress max="100" value="{}">{} %</progress> {} %',
+            obj.progress,
+            obj.progress,
+            obj.progress,
+        )
+
+    @admin.display(description="document")
+    def download(self, obj: StaffJob) -> str:
+        if obj.state != StaffJob.State.DONE or not obj.file_name:
+            return ""
+        url = reverse("admin:signatures_staffjob_download", args=[obj.pk])
+        return format_html('<a href="{}">Download {}</a>', url, obj.file_name)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="signatures_staffjob_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, pk):
+        job = get_object_or_404(StaffJob, pk=pk, state=StaffJob.State.DONE)
+        if not self.has_view_permission(request, job) or not job.path or not job.path.is_file():
+            raise Http404("The document is not there (any more).")
+        return FileResponse(job.path.open("rb"), as_attachment=True, filename=job.file_name)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "refresh": StaffJob.objects.active().exists()}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        active = StaffJob.objects.active().filter(pk=object_id).exists()
+        extra_context = {**(extra_context or {}), "refresh": active}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(DuplicateCandidate)
 class DuplicateCandidateAdmin(ReadOnlyAdmin):
     """Likely duplicates, best first. Merging keeps the earlier signature; the later one stops
@@ -389,6 +460,71 @@ class DuplicateCandidateAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser  # a stale pair may be removed
+
+    def get_urls(self):
+        return [
+            path(
+                "search/",
+                self.admin_site.admin_view(self.search_view),
+                name="signatures_duplicatecandidate_search",
+            ),
+            *super().get_urls(),
+        ]
+
+    def search_view(self, request):
+        """Start a search for duplicates in the worker (it also runs on a schedule)."""
+        form = DuplicateSearchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            petition = form.cleaned_data["petition"]
+            running = StaffJob.objects.active().filter(
+                petition=petition, kind=StaffJob.Kind.DUPLICATES
+            )
+            job = running.first()
+            if job is None:  # one search per petition at a time
+                job = StaffJob.objects.create(
+                    kind=StaffJob.Kind.DUPLICATES, petition=petition,
+                    requested_by=request.user.get_username(),
+                )  # fmt: skip
+                run_staff_job.enqueue(job.pk)
+            return HttpResponseRedirect(reverse("admin:signatures_staffjob_change", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Search for duplicate signatures",
+            "every": settings.DUPLICATES_EVERY_HOURS,
+        }
+        return TemplateResponse(request, "admin/signatures/duplicate_search.html", context)
+
+
+class DuplicateSearchForm(forms.Form):
+    petition = forms.ModelChoiceField(Petition.objects.all(), empty_label=None)
+
+
+class DeliveryForm(forms.Form):
+    language = forms.ChoiceField(choices=settings.LANGUAGES, initial="en")
+    order = forms.ChoiceField(choices=Order.CHOICES, initial=Order.SIGNING)
+    group = forms.ChoiceField(choices=GROUPS, required=False)
+    countries = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every country.",
+    )
+
+    def __init__(self, petition, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from releasenow.lib.countries import country_name
+
+        self.fields["countries"].choices = [
+            (c.country, f"{country_name(c.country, 'en') or 'not given'} ({c.count})")
+            for c in CountryCount.for_petition(petition)
+        ]
+
+    def options(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "language": data["language"], "order": data["order"], "group": data["group"],
+            "countries": sorted(data["countries"]),
+        }  # fmt: skip
 
 
 class ImportForm(forms.Form):

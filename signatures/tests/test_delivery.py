@@ -234,3 +234,39 @@ def test_admin_import_upload_with_dry_run(manifesto, staff_client):
         {"petition": manifesto.pk, "file": upload, "visibility": "public"},
     )
     assert Signature.objects.get().imported_from == "list.txt"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_orders_the_pdf_from_the_worker_and_downloads_it_when_ready(
+    manifesto, staff_client, settings, tmp_path
+):
+    from signatures.models import StaffJob
+    from signatures.tests.conftest import run_tasks
+
+    settings.DELIVERY_DIR = tmp_path / "deliveries"
+    make_signature(manifesto, "Olga Loiko", country="PL")
+    form = staff_client.get("/admin/signatures/signature/petition/manifesto/delivery/")
+    assert "Build the document" in form.content.decode()
+    response = staff_client.post(
+        "/admin/signatures/signature/petition/manifesto/delivery/",
+        {"language": "de", "order": "alphabetical", "group": "", "countries": ["PL"]},
+    )
+    job = StaffJob.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/{job.pk}/change/")
+    assert job.state == "queued" and not settings.DELIVERY_DIR.exists()  # not in the request
+    page = staff_client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in page and "waiting for the worker" in page
+    run_tasks()
+    job.refresh_from_db()
+    assert (job.state, job.progress) == ("done", 100), job.message
+    assert job.options == {
+        "language": "de",
+        "order": "alphabetical",
+        "group": "",
+        "countries": ["PL"],
+    }
+    page = staff_client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' not in page and "Download" in page
+    pdf = staff_client.get(f"/admin/signatures/staffjob/{job.pk}/download/")
+    assert pdf["Content-Disposition"].startswith("attachment")
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")

@@ -111,3 +111,49 @@ def test_dismissed_pairs_stay_dismissed(manifesto):
     assert DuplicateCandidate.find(manifesto) == []
     manifesto.refresh_from_db()
     assert manifesto.signature_count == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_start_a_search_from_the_admin_and_the_worker_does_it(manifesto, staff_client):
+    from signatures.models import StaffJob
+    from signatures.tests.conftest import run_tasks
+
+    make_signature(manifesto, "Dzmitry Holubeu", city="New York", email="a@example.org")
+    make_signature(manifesto, "Golubev Dmitry", city="New York", email="b@example.org")
+    listing = staff_client.get("/admin/signatures/duplicatecandidate/").content.decode()
+    assert "Search for duplicates now" in listing
+    response = staff_client.post(
+        "/admin/signatures/duplicatecandidate/search/", {"petition": manifesto.pk}
+    )
+    staff_client.post("/admin/signatures/duplicatecandidate/search/", {"petition": manifesto.pk})
+    job = StaffJob.objects.get()  # one search per petition at a time
+    assert response["Location"].endswith(f"/{job.pk}/change/")
+    assert not DuplicateCandidate.objects.exists()  # not in the request
+    run_tasks()
+    job.refresh_from_db()
+    assert (job.state, job.progress, job.message) == ("done", 100, "1 open candidate pairs")
+    assert DuplicateCandidate.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_duplicates_are_searched_on_a_schedule(manifesto, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from signatures.models import StaffJob
+    from signatures.tests.conftest import run_tasks
+
+    settings.DUPLICATES_EVERY_HOURS = 24
+    make_signature(manifesto, "Dzmitry Holubeu", city="New York", email="a@example.org")
+    make_signature(manifesto, "Golubev Dmitry", city="New York", email="b@example.org")
+    call_command("schedule_tasks", verbosity=0)
+    call_command("schedule_tasks", verbosity=0)
+    scheduled = DBTaskResult.objects.filter(task_path__endswith="find_duplicates_on_schedule")
+    assert scheduled.count() == 1
+    run_tasks()
+    assert DuplicateCandidate.objects.count() == 1
+    assert StaffJob.objects.get().requested_by == "schedule"
+    ready = scheduled.filter(status="READY").get()
+    assert ready.run_after > timezone.now() + timedelta(hours=23)
