@@ -53,8 +53,12 @@ class QueueFilter(admin.SimpleListFilter):
         ),
         "flagged": (
             "flagged: no proof of work or disposable address",
-            Q(status="confirmed", moderation="unreviewed")
+            Q(status="confirmed", moderation="unreviewed", imported_from="")
             & (Q(challenge_passed=False) | Q(disposable_domain=True)),
+        ),
+        "imported": (
+            "imported, to review (Belarus, place, visibility)",
+            Q(status="confirmed", moderation="unreviewed") & ~Q(import_flags=""),
         ),
     }
 
@@ -133,16 +137,15 @@ def bulk(method_name: str, description: str):
 @admin.register(Signature)
 class SignatureAdmin(admin.ModelAdmin):
     form = SignatureAdminForm
+    # Short labels and no wrapping, so a laptop screen (1440×900) shows 15 rows and more.
     list_display = [
-        "shown_name", "petition", "status", "moderation", "visibility", "group", "group_state",
-        "country", "city", "flags", "counted", "listed", "confirmed_at",
+        "name", "state", "shown", "group_short", "country", "city", "flags", "confirmed_at",
     ]  # fmt: skip
     list_filter = [
         QueueFilter, SearchScopeFilter, "petition", "status", "moderation", "visibility", "group",
         "held",
     ]  # fmt: skip
     search_fields = ["full_name"]
-    date_hierarchy = "confirmed_at"
     list_per_page = 100
     show_full_result_count = False
     fieldsets = [
@@ -205,17 +208,41 @@ class SignatureAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/signatures/erase_confirmation.html", context)
 
-    @admin.display(description="name as listed")
-    def shown_name(self, obj: Signature) -> str:
-        return obj.public_name() or "—"
+    def get_list_display(self, request):
+        if Petition.objects.count() > 1:
+            return [*self.list_display[:1], "petition", *self.list_display[1:]]
+        return self.list_display
 
-    @admin.display(description="group claim")
-    def group_state(self, obj: Signature) -> str:
+    @admin.display(description="name", ordering="full_name")
+    def name(self, obj: Signature) -> str:
+        """The full name, for review; how it is shown is in the next column."""
+        return obj.full_name or "—"
+
+    @admin.display(description="state")
+    def state(self, obj: Signature) -> str:
+        if obj.status != Signature.Status.CONFIRMED:
+            return {"pending": "pending", "withdrawn": "withdrawn"}.get(obj.status, obj.status)
+        moderation = {
+            "unreviewed": "to review", "approved": "approved", "hidden": "hidden",
+            "fraudulent": "fraud", "duplicate": "duplicate",
+        }[obj.moderation]  # fmt: skip
+        counting = "listed" if obj.listed else "counted" if obj.counted else "not counted"
+        return f"{moderation}, {counting}"
+
+    @admin.display(description="shown as", ordering="visibility")
+    def shown(self, obj: Signature) -> str:
+        return {"public": "full", "initials": "initials", "anonymous": "not listed"}.get(
+            obj.visibility, obj.visibility
+        )
+
+    @admin.display(description="group", ordering="group")
+    def group_short(self, obj: Signature) -> str:
         if obj.group == Signature.Group.SUPPORTER:
             return ""
+        claim = "prisoner" if obj.group == Signature.Group.FORMER_POLITICAL_PRISONER else "relative"
         if obj.group_verified_at:
-            return "verified"
-        return "rejected" if obj.group_rejected_at else "to verify"
+            return f"{claim} ✓"
+        return f"{claim} ✗" if obj.group_rejected_at else f"{claim}?"
 
     @admin.display(description="flags")
     def flags(self, obj: Signature) -> str:
@@ -228,7 +255,12 @@ class SignatureAdmin(admin.ModelAdmin):
             flags.append("disposable address")
         if obj.email_failed:
             flags.append("e-mail failed")
-        return ", ".join(str(f) for f in flags)
+        if obj.import_flags:
+            flags.append(obj.import_flags)
+        text = ", ".join(str(f) for f in flags)
+        if len(text) <= 40:
+            return text
+        return format_html('<span title="{}">{}…</span>', text, text[:39])
 
     def get_urls(self):
         view = self.admin_site.admin_view

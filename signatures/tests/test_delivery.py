@@ -270,3 +270,17 @@ def test_admin_orders_the_pdf_from_the_worker_and_downloads_it_when_ready(
     pdf = staff_client.get(f"/admin/signatures/staffjob/{job.pk}/download/")
     assert pdf["Content-Disposition"].startswith("attachment")
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+
+
+def test_statistics_show_labels_and_imported_signatures_as_imported(manifesto, staff_client):
+    from signatures.imports import import_signatures
+
+    maryia = make_signature(manifesto, "Maryia Babovich", group="former_political_prisoner")
+    maryia.verify_group()
+    import_signatures(manifesto, "• Anna Nowak, Berlin\n• Jan Kowal, Berlin\n", source="list")
+    stats = staff_client.get(
+        "/admin/signatures/signature/petition/manifesto/statistics/"
+    ).content.decode()
+    assert "Former political prisoner" in stats and "former_political_prisoner" not in stats
+    assert "imported from earlier lists</td><td>2<" in stats
+    assert "English (en)</td><td>1<" in stats
