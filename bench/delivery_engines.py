@@ -60,7 +60,7 @@ def typst(n: int, workdir: Path) -> Path:
             "lang": "be", "entries": entries(n)}  # fmt: skip
     (workdir / "data.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     template = workdir / "delivery.typ"
-    template.write_text((ROOT / "templates/signatures/delivery.typ").read_text(), encoding="utf-8")
+    template.write_text((ROOT / "signatures/delivery.typ").read_text(), encoding="utf-8")
     out = workdir / "typst.pdf"
     out.write_bytes(
         typst_module.compile(str(template), root=str(workdir), sys_inputs={"data": "data.json"})

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from babel.dates import format_date
-from django.conf import settings
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -42,7 +41,7 @@ from .models import VERIFIED_FORMER_PRISONER, CountryCount, Signature
 
 PART_SIZE = 5000
 COUNTRY_ROWS_PER_TABLE = 45
-TEMPLATE = Path(settings.BASE_DIR) / "templates" / "signatures" / "delivery.typ"
+TEMPLATE = Path(__file__).with_name("delivery.typ")  # Typst, not a Django template
 VERIFIED_RELATIVE = Q(group="relative", group_verified_at__isnull=False)
 
 
@@ -161,12 +160,6 @@ def front_html(petition: Petition, selection: Selection, listed: int) -> str:
         )
 
 
-def delivery_html(petition: Petition, language: str) -> str:
-    """The cover and text pages as HTML (the list pages are typeset separately)."""
-    selection = Selection(language=language)
-    return front_html(petition, selection, selection.signatures(petition).count())
-
-
 def build_delivery(
     petition: Petition, selection: Selection, output: Path, progress: Progress | None = None
 ) -> int:
@@ -263,12 +256,3 @@ def countries_data(petition: Petition, selection: Selection, start: int) -> dict
         "start": start,
         "lang": selection.language,
     }
-
-
-def delivery_pdf(petition: Petition, language: str, selection: Selection | None = None) -> bytes:
-    """The whole document as bytes (for the command line and tests)."""
-    selection = selection or Selection(language=language)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "delivery.pdf"
-        build_delivery(petition, selection, path)
-        return path.read_bytes()
