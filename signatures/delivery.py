@@ -4,10 +4,10 @@ Cover with the count and date, the petition's text in the chosen language, then 
 signatories grouped as on the site (former political prisoners first), in columns, with page
 numbers, and a table per country.
 
-Two engines, each where it is best (figures: `bench/staff.py --engines`): WeasyPrint sets the
+Two engines, each where it is best (figures: `bench/delivery_engines.py`): WeasyPrint sets the
 few pages of cover and text from the same Markdown as the site; Typst sets the list, which may
-hold 100,000 names, in parts of `PART_SIZE` names, each in a fresh process (flat memory, time
-linear in the size), and pypdf joins the parts. Only system fonts are used (DejaVu covers
+hold 100,000 names, in parts of `PART_SIZE` names; pypdf joins the parts. Each runs in a fresh
+child process (`releasenow/lib/typesetting.py`): memory stays flat and time linear in the size. Only system fonts are used (DejaVu covers
 Cyrillic and Latin diacritics); nothing is fetched from the network.
 
 Staff choose a subset (countries, one group) and an order: signing order (imported lists keep
@@ -29,9 +29,6 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from pypdf import PdfReader, PdfWriter
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from campaigns.models import Petition
 from releasenow.lib.countries import country_name
@@ -163,75 +160,70 @@ def front_html(petition: Petition, selection: Selection, listed: int) -> str:
 def build_delivery(
     petition: Petition, selection: Selection, output: Path, progress: Progress | None = None
 ) -> int:
-    """Write the document to `output`; returns its number of pages."""
+    """Write the document to `output`; returns its number of pages.
+
+    Every PDF part is made in a child process (see `Typesetter`); this process only reads the
+    database and prepares the next part while the previous one is being set.
+    """
     progress = progress or (lambda fraction, message: None)
     language = selection.language
     rows = selection.signatures(petition)
     listed = rows.count()
-    sections = [
-        (rows.filter(VERIFIED_FORMER_PRISONER), "Former political prisoners"),
-        (rows.exclude(VERIFIED_FORMER_PRISONER), "Signatories"),
-    ]
     output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="delivery-", dir=output.parent) as tmp:
-        workdir = Path(tmp)
-        front = workdir / "front.pdf"
-        no_network = URLFetcher(allowed_protocols={"data"})
-        HTML(string=front_html(petition, selection, listed), url_fetcher=no_network).write_pdf(
-            front
-        )
-        parts = [front]
-        page = len(PdfReader(front).pages) + 1
-        done = 0
+    with (
+        tempfile.TemporaryDirectory(prefix="delivery-", dir=output.parent) as tmp,
+        Typesetter(TEMPLATE, Path(tmp)) as typesetter,
+        translation.override(language),
+    ):
+        front, pages = typesetter.html(front_html(petition, selection, listed), "front")
+        parts, page, done = [front], pages + 1, 0
         progress(0.02, "cover and text set")
-        with Typesetter(TEMPLATE, workdir) as typesetter, translation.override(language):
-            for queryset, title in sections:
-                heading = gettext(title)
-                chunk: list[tuple[str, str]] = []
-                for signature in ordered(queryset, selection):
-                    chunk.append(entry(signature))
-                    if len(chunk) == PART_SIZE:
-                        path, pages = typesetter.part(
-                            f"part{len(parts)}", list_data(heading, chunk, page, selection)
-                        )
-                        parts.append(path)
-                        page, heading, done = page + pages, "", done + len(chunk)
-                        chunk = []
-                        progress(0.02 + 0.9 * done / max(listed, 1), f"{done} of {listed} names")
-                if chunk or (heading and title == "Signatories" and not done):
-                    path, pages = typesetter.part(
-                        f"part{len(parts)}", list_data(heading, chunk, page, selection)
-                    )
-                    parts.append(path)
-                    page, done = page + pages, done + len(chunk)
-                    progress(0.02 + 0.9 * done / max(listed, 1), f"{done} of {listed} names")
-            path, pages = typesetter.part("countries", countries_data(petition, selection, page))
-            parts.append(path)
-            page += pages
+        pending = None
+        sources = [*list_parts(rows, selection), (countries_data(petition, selection), 0)]
+        for number, (data, names) in enumerate(sources):
+            prepared = typesetter.prepare(f"part{number:04}", data)
+            if pending:
+                path, pages = pending.result()
+                parts.append(path)
+                page += pages
+            pending = typesetter.start(prepared, page)
+            done += names
+            progress(0.02 + 0.9 * done / max(listed, 1), f"{done} of {listed} names")
+        path, pages = pending.result()
+        parts.append(path)
         progress(0.95, "joining the parts")
-        writer = PdfWriter()
-        for part in parts:
-            writer.append(str(part))
-        writer.add_metadata(
-            {"/Title": petition.safe_translation_getter("title", any_language=True)}
-        )
-        with open(output, "wb") as f:
-            writer.write(f)
-    return page - 1
+        title = petition.safe_translation_getter("title", any_language=True) or petition.slug
+        return typesetter.join(parts, output, title)
 
 
-def list_data(heading: str, entries: list, start: int, selection: Selection) -> dict:
+def list_parts(rows, selection: Selection) -> Iterator[tuple[dict, int]]:
+    """The data of each list part, former political prisoners first, `PART_SIZE` names each."""
+    sections = [
+        (rows.filter(VERIFIED_FORMER_PRISONER), "Former political prisoners", False),
+        (rows.exclude(VERIFIED_FORMER_PRISONER), "Signatories", True),
+    ]
+    for queryset, title, always in sections:
+        heading, chunk, empty = gettext(title), [], True
+        for signature in ordered(queryset, selection):
+            chunk.append(entry(signature))
+            if len(chunk) == PART_SIZE:
+                yield list_data(heading, chunk, selection), len(chunk)
+                heading, chunk, empty = "", [], False
+        if chunk or (empty and always):
+            yield list_data(heading, chunk, selection), len(chunk)
+
+
+def list_data(heading: str, entries: list, selection: Selection) -> dict:
     return {
         "kind": "list",
         "title": heading,
         "heading": heading,
         "entries": entries,
-        "start": start,
         "lang": selection.language,
     }
 
 
-def countries_data(petition: Petition, selection: Selection, start: int) -> dict:
+def countries_data(petition: Petition, selection: Selection) -> dict:
     from django.utils.formats import number_format
 
     counts = CountryCount.for_petition(petition)
@@ -253,6 +245,5 @@ def countries_data(petition: Petition, selection: Selection, start: int) -> dict
         "heading": gettext("Signatures by country"),
         "labels": [gettext("Country"), gettext("Signatures")],
         "tables": tables or [[]],
-        "start": start,
         "lang": selection.language,
     }

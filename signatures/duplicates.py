@@ -45,7 +45,7 @@ LETTERS = str.maketrans({
     "ł": "l", "ś": "s", "ń": "n", "ß": "ss", "'": "", "’": "", "ʼ": "",
 })  # fmt: skip
 SPELLINGS = [
-    (r"s?htsch|schtsch|szcz", "shch"), (r"tsch", "ch"), (r"sch", "sh"), (r"sz", "sh"),
+    (r"s?htsch|schtsch|szcz", "shch"), (r"tsch|tch", "ch"), (r"sch", "sh"), (r"sz", "sh"),
     (r"cz", "ch"), (r"rz", "zh"), (r"kh", "h"), (r"g", "h"), (r"t[sz]", "c"),
     (r"[jy]a", "ia"), (r"[jy]u", "iu"), (r"[jy]e", "ie"), (r"[jy]o", "io"),
     (r"w", "v"), (r"ph", "f"), (r"x", "ks"), (r"q", "k"), (r"[yj]", "i"),
