@@ -7,8 +7,9 @@ numbers, and a table per country.
 Two engines, each where it is best (figures: `bench/delivery_engines.py`): WeasyPrint sets the
 few pages of cover and text from the same Markdown as the site; Typst sets the list, which may
 hold 100,000 names, in parts of `PART_SIZE` names; pypdf joins the parts. Each runs in a fresh
-child process (`releasenow/lib/typesetting.py`): memory stays flat and time linear in the size. Only system fonts are used (DejaVu covers
-Cyrillic and Latin diacritics); nothing is fetched from the network.
+child process (`releasenow/lib/typesetting.py`): memory stays flat and time linear in the size.
+Only system fonts are used (DejaVu covers Cyrillic and Latin diacritics); nothing is fetched
+from the network.
 
 Staff choose a subset (countries, one group) and an order: signing order (imported lists keep
 their published order) or alphabetical by family name with the document language's collation

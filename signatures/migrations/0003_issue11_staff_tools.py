@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('campaigns', '0001_initial'),
-        ('signatures', '0001_initial'),
+        ('signatures', '0002_issue9_cache_table'),
     ]
 
     operations = [
