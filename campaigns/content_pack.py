@@ -7,8 +7,11 @@ Layout of a pack folder:
                                the short fields, the Markdown body for the long one
     logos/                     partner logo files named in pack.yaml
 
-`load_pack` is idempotent: an object or text already equal to the pack is not written, so a
-second run reports nothing created or updated. `dump_pack` writes the same layout back.
+`load_pack` never overwrites what is in the database: an object (or one of its texts) that
+exists already is kept as it is, per object, and reported when the pack differs; only `force`
+replaces it. A text the object lacks is added; when the object's English text is not the pack's,
+the added translation is marked outdated (it translates another version). A second run reports
+nothing created or updated. `dump_pack` writes the same layout back.
 """
 
 from __future__ import annotations
@@ -111,6 +114,7 @@ KINDS = [
 class Report:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # in the database and different from the pack
     unchanged: int = 0
 
     @property
@@ -118,9 +122,12 @@ class Report:
         return bool(self.created or self.updated)
 
     def summary(self) -> str:
-        return (
+        summary = (
             f"{len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
         )
+        if self.kept:
+            summary += f", {len(self.kept)} kept as edited on the site (--force replaces them)"
+        return summary
 
 
 def plain(value):
@@ -168,9 +175,42 @@ def entries(data: dict, kind: Kind) -> list[dict]:
     return items
 
 
+def check_folders(root: Path, data: dict) -> None:
+    """Every folder and text file of the pack must be one `load_pack` reads: a typo such as
+    `en/petition/` would otherwise be skipped in silence."""
+    translated = {kind.name: kind for kind in KINDS if kind.translated}
+    for path in sorted(root.iterdir()):
+        if path.name.startswith(".") or path.name in ("pack.yaml", "logos", "README.md"):
+            continue
+        if not path.is_dir() or path.name not in LANGUAGES:
+            raise ContentPackError(
+                f"{path.name}: unknown {'folder' if path.is_dir() else 'file'} in the pack "
+                f"(expected pack.yaml, logos/ and language folders {', '.join(LANGUAGES)})"
+            )
+        for folder in sorted(path.iterdir()):
+            if folder.name.startswith("."):
+                continue
+            if not folder.is_dir() or folder.name not in translated:
+                raise ContentPackError(
+                    f"{path.name}/{folder.name}: unknown folder "
+                    f"(expected one of {', '.join(sorted(translated))})"
+                )
+            kind = translated[folder.name]
+            keys = {str(item[kind.key]) for item in entries(data, kind)}
+            for file in sorted(folder.iterdir()):
+                if file.name.startswith("."):
+                    continue
+                if file.suffix != ".md" or file.stem not in keys:
+                    raise ContentPackError(
+                        f"{path.name}/{folder.name}/{file.name}: no {kind.name} entry "
+                        f"“{file.stem}” in pack.yaml"
+                    )
+
+
 @transaction.atomic
-def load_pack(directory: str | Path) -> Report:
-    """Create or update everything the pack holds; leave what it does not mention alone."""
+def load_pack(directory: str | Path, force: bool = False) -> Report:
+    """Create what the pack holds and the database lacks; with `force`, also replace what
+    differs. Leave what it does not mention alone."""
     root = Path(directory)
     if not (root / "pack.yaml").is_file():
         raise ContentPackError(f"{root}: no pack.yaml here")
@@ -178,19 +218,25 @@ def load_pack(directory: str | Path) -> Report:
     unknown = set(data) - {kind.name for kind in KINDS}
     if unknown:
         raise ContentPackError(f"pack.yaml: unknown kinds {', '.join(sorted(unknown))}")
+    check_folders(root, data)
     report = Report()
     for kind in KINDS:
         for item in entries(data, kind):
-            obj = load_object(root, kind, item, report)
+            obj, existed = load_object(root, kind, item, report, force)
             if kind.translated:
+                english = root / SOURCE_LANGUAGE / kind.name / f"{item[kind.key]}.md"
+                if not english.is_file() and not obj.has_translation(SOURCE_LANGUAGE):
+                    raise ContentPackError(f"{english.relative_to(root)}: missing (English text)")
                 for language in LANGUAGES:
                     path = root / language / kind.name / f"{item[kind.key]}.md"
                     if path.is_file():
-                        load_translation(kind, obj, language, path, report)
+                        load_translation(kind, obj, language, path, report, force, english)
     return report
 
 
-def load_object(root: Path, kind: Kind, item: dict, report: Report) -> models.Model:
+def load_object(
+    root: Path, kind: Kind, item: dict, report: Report, force: bool = False
+) -> tuple[models.Model, bool]:
     key = item[kind.key]
     where = f"pack.yaml: {kind.name}/{key}"
     unknown = set(item) - {kind.key, *kind.fields, *kind.refs, "points"}
@@ -200,6 +246,14 @@ def load_object(root: Path, kind: Kind, item: dict, report: Report) -> models.Mo
     created = obj is None
     if created:
         obj = kind.model(**{kind.key: key})
+    if not created and not force:
+        differs = differing_fields(root, kind, obj, item, where)
+        label = f"{kind.name}/{key}"
+        if differs:
+            report.kept.append(f"{label} ({', '.join(differs)})")
+        else:
+            report.unchanged += 1
+        return obj, True
     changed = []
     for name in kind.fields:
         if name not in item:
@@ -232,7 +286,34 @@ def load_object(root: Path, kind: Kind, item: dict, report: Report) -> models.Mo
         report.updated.append(f"{label} ({', '.join(changed)})")
     else:
         report.unchanged += 1
-    return obj
+    return obj, not created
+
+
+def differing_fields(root: Path, kind: Kind, obj, item: dict, where: str) -> list[str]:
+    """The fields where the database differs from the pack (without changing anything)."""
+    differs = []
+    for name in kind.fields:
+        if name in item and name != "logo":
+            value = to_field(kind.model, name, item[name], where)
+            if plain(getattr(obj, name)) != value:
+                differs.append(name)
+    for name, (_ref_model, ref_key) in kind.refs.items():
+        if name in item:
+            target = getattr(obj, name)
+            if (getattr(target, ref_key) if target else "") != (item[name] or ""):
+                differs.append(name)
+    if kind.points:
+        current = [
+            {n: plain(getattr(p, n)) for n in POINT_FIELDS}
+            for p in obj.points.order_by("order", "pk")
+        ]
+        wanted = [
+            {n: to_field(ChartPoint, n, p.get(n), where) for n in POINT_FIELDS}
+            for p in item.get("points") or []
+        ]
+        if current != wanted:
+            differs.append("points")
+    return differs
 
 
 def set_file(obj: models.Model, name: str, root: Path, relative: str) -> bool:
@@ -278,7 +359,8 @@ def load_points(chart: Chart, points: list[dict], where: str) -> bool:
     return True
 
 
-def load_translation(kind: Kind, obj, language: str, path: Path, report: Report) -> None:
+def read_text_file(kind: Kind, path: Path) -> dict:
+    """The fields of one text file; a required field (a title, the text) must be there."""
     try:
         post = frontmatter.loads(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, ValueError) as e:
@@ -290,6 +372,36 @@ def load_translation(kind: Kind, obj, language: str, path: Path, report: Report)
     if unknown:
         raise ContentPackError(f"{path}: unknown fields {', '.join(sorted(unknown))}")
     translation_model = kind.model._parler_meta.root_model
+    for name in kind.translated:
+        model_field = translation_model._meta.get_field(name)
+        if name in META_FIELDS or model_field.blank or model_field.has_default():
+            continue
+        if values.get(name) in (None, ""):
+            where = "the text after the front matter" if name == kind.body else f"“{name}:”"
+            raise ContentPackError(f"{path}: required field {name} is missing ({where})")
+    return values
+
+
+def english_matches_pack(kind: Kind, obj, english: Path) -> bool:
+    """True when the object's English text in the database is the pack's."""
+    if not english.is_file() or not obj.has_translation(SOURCE_LANGUAGE):
+        return english.is_file()
+    stored = obj.get_translation(SOURCE_LANGUAGE)
+    translation_model = kind.model._parler_meta.root_model
+    values = read_text_file(kind, english)
+    return all(
+        getattr(stored, name) == to_field(translation_model, name, value, str(english))
+        for name, value in values.items()
+        if name not in META_FIELDS
+    )
+
+
+def load_translation(
+    kind: Kind, obj, language: str, path: Path, report: Report, force: bool = False,
+    english: Path | None = None,
+) -> None:  # fmt: skip
+    values = read_text_file(kind, path)
+    translation_model = kind.model._parler_meta.root_model
     translation = translation_model.objects.filter(master=obj, language_code=language).first()
     label = f"{language}/{kind.name}/{getattr(obj, kind.key)}"
     if translation is None:
@@ -298,7 +410,9 @@ def load_translation(kind: Kind, obj, language: str, path: Path, report: Report)
             value = to_field(translation_model, name, values.get(name), str(path))
             setattr(translation, name, value)
         if language != SOURCE_LANGUAGE and translation.translation_of is None:
-            translation.translation_of = obj.english_version
+            current = english is None or english_matches_pack(kind, obj, english)
+            # A translation of the pack's English, which is not the site's: outdated at once.
+            translation.translation_of = obj.english_version - (0 if current else 1)
         translation.save()
         report.created.append(label)
         return
@@ -306,9 +420,14 @@ def load_translation(kind: Kind, obj, language: str, path: Path, report: Report)
     for name, value in values.items():
         value = to_field(translation_model, name, value, str(path))
         if getattr(translation, name) != value:
+            if not force:
+                changed.append(name)
+                continue
             setattr(translation, name, value)
             changed.append(name)
-    if changed:
+    if changed and not force:
+        report.kept.append(f"{label} ({', '.join(changed)})")
+    elif changed:
         translation.save()
         if language == SOURCE_LANGUAGE and set(changed) - set(META_FIELDS):
             obj.note_english_change()  # translations of the old text are now outdated

@@ -419,3 +419,15 @@ UPDATE_BATCH_SIZE = env_int("UPDATE_BATCH_SIZE", 500)
 UPDATE_QUEUE_AHEAD = env_int("UPDATE_QUEUE_AHEAD", 1000)
 # Seconds between looks at the mail queue while an update waits for it.
 UPDATE_RECHECK_SECONDS = env_int("UPDATE_RECHECK_SECONDS", 5)
+
+# --- Staff tools (imports, delivery documents, duplicates) -----------------------------------
+# Imported lines carry a key made from their content with this secret (HMAC), so that the
+# database does not reveal which known person's line was imported. Like EMAIL_DIGEST_KEY:
+# generated once in DATA_DIR on a laptop, shared by every app server in production.
+IMPORT_KEY_SECRET = env_secret("IMPORT_KEY_SECRET") or local_secret(DATA_DIR / "import_key")
+# Erasing more than this many signatures at once asks staff to type the number.
+ERASE_TYPE_NUMBER_ABOVE = env_int("ERASE_TYPE_NUMBER_ABOVE", 3)
+# Delivery documents built by the worker are kept here (not in MEDIA_ROOT: they are not public).
+DELIVERY_DIR = Path(env("DELIVERY_DIR", str(DATA_DIR / "deliveries")))
+# Hours between scheduled searches for duplicate signatures (0: only when staff start one).
+DUPLICATES_EVERY_HOURS = env_int("DUPLICATES_EVERY_HOURS", 24)

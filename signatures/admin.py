@@ -9,20 +9,29 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from campaigns.models import Petition
 
-from .delivery import delivery_pdf
+from .delivery import GROUPS, Order
 from .exports import csv_lines, full_rows, public_rows
 from .imports import import_signatures
 from .mail_providers import forget_cached_domains, normalise, repository_domains
-from .models import AuditEntry, CountryCount, DuplicateCandidate, RiskyMailDomain, Signature
+from .models import (
+    AuditEntry,
+    CountryCount,
+    DuplicateCandidate,
+    RiskyMailDomain,
+    Signature,
+    StaffJob,
+)
 from .statistics import petition_statistics
+from .tasks import run_staff_job
 
 PRIVACY_ORDER = [
     v.value
@@ -52,8 +61,12 @@ class QueueFilter(admin.SimpleListFilter):
         ),
         "flagged": (
             "flagged: no proof of work or disposable address",
-            Q(status="confirmed", moderation="unreviewed")
+            Q(status="confirmed", moderation="unreviewed", imported_from="")
             & (Q(challenge_passed=False) | Q(disposable_domain=True)),
+        ),
+        "imported": (
+            "imported, to review (Belarus, place, visibility)",
+            Q(status="confirmed", moderation="unreviewed") & ~Q(import_flags=""),
         ),
     }
 
@@ -64,6 +77,42 @@ class QueueFilter(admin.SimpleListFilter):
         if self.value() in self.QUEUES:
             return queryset.filter(self.QUEUES[self.value()][1])
         return queryset
+
+
+class SearchScopeFilter(admin.SimpleListFilter):
+    """Search matches names only, unless staff ask for roles and cities too: a search for
+    "Relative" must not find everyone whose organisation is called "Relatives of …"."""
+
+    title = "search in"
+    parameter_name = "search_in"
+
+    def lookups(self, request, model_admin):
+        return [("all", "names, roles and cities")]
+
+    def queryset(self, request, queryset):
+        return queryset  # read by SignatureAdmin.get_search_fields
+
+
+class EraseForm(forms.Form):
+    """The confirmation of an erasure: a checkbox, and above a threshold the number typed."""
+
+    confirm = forms.BooleanField(
+        label="I have checked the list: these people asked to be erased, and it cannot be undone."
+    )
+    number = forms.IntegerField(required=False, label="Type the number of signatures to erase")
+
+    def __init__(self, *args, expected: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+        self.fields["number"].required = expected > settings.ERASE_TYPE_NUMBER_ABOVE
+
+    def clean_number(self):
+        number = self.cleaned_data.get("number")
+        if self.fields["number"].required and number != self.expected:
+            raise forms.ValidationError(
+                f"Type {self.expected}, the number of signatures listed above."
+            )
+        return number
 
 
 class SignatureAdminForm(forms.ModelForm):
@@ -96,13 +145,15 @@ def bulk(method_name: str, description: str):
 @admin.register(Signature)
 class SignatureAdmin(admin.ModelAdmin):
     form = SignatureAdminForm
+    # Short labels and no wrapping, so a laptop screen (1440×900) shows 15 rows and more.
     list_display = [
-        "shown_name", "petition", "status", "moderation", "visibility", "group", "group_state",
-        "country", "city", "flags", "counted", "listed", "confirmed_at",
+        "name", "state", "shown", "group_short", "country", "city", "flags", "confirmed_at",
     ]  # fmt: skip
-    list_filter = [QueueFilter, "petition", "status", "moderation", "visibility", "group", "held"]
-    search_fields = ["full_name", "city", "affiliation"]
-    date_hierarchy = "confirmed_at"
+    list_filter = [
+        QueueFilter, SearchScopeFilter, "petition", "status", "moderation", "visibility", "group",
+        "held",
+    ]  # fmt: skip
+    search_fields = ["full_name"]
     list_per_page = 100
     show_full_result_count = False
     fieldsets = [
@@ -135,20 +186,71 @@ class SignatureAdmin(admin.ModelAdmin):
         bulk("verify_group", "Verify the group claim"),
         bulk("reject_group", "Reject the group claim"),
         bulk("release", "Release held signatures"),
-        bulk("withdraw_on_request", "Withdraw and erase on the signer's request"),
+        "withdraw_on_request",
     ]
 
-    @admin.display(description="name as listed")
-    def shown_name(self, obj: Signature) -> str:
-        return obj.public_name() or "—"
+    def get_search_fields(self, request):
+        if request.GET.get(SearchScopeFilter.parameter_name) == "all":
+            return ["full_name", "affiliation", "city"]
+        return self.search_fields
 
-    @admin.display(description="group claim")
-    def group_state(self, obj: Signature) -> str:
+    @admin.action(description="Withdraw and erase on the signer's request…")
+    def withdraw_on_request(self, request, queryset):
+        """Irreversible, so never at once: a page lists exactly who will be erased, by id, and
+        only its confirmation (with the number typed for more than a few) erases them."""
+        people = list(queryset.exclude(status=Signature.Status.WITHDRAWN).order_by("pk"))
+        form = EraseForm(
+            request.POST if "erase_confirmed" in request.POST else None, expected=len(people)
+        )
+        if form.is_bound and form.is_valid():
+            done = sum(bool(s.withdraw_on_request(actor=request.user)) for s in people)
+            self.message_user(request, f"Withdrawn and erased: {done} signatures.")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Erase these signatures?",
+            "people": people,
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/signatures/erase_confirmation.html", context)
+
+    def get_list_display(self, request):
+        if Petition.objects.count() > 1:
+            return [*self.list_display[:1], "petition", *self.list_display[1:]]
+        return self.list_display
+
+    @admin.display(description="name", ordering="full_name")
+    def name(self, obj: Signature) -> str:
+        """The full name, for review; how it is shown is in the next column."""
+        return obj.full_name or "—"
+
+    @admin.display(description="state")
+    def state(self, obj: Signature) -> str:
+        if obj.status != Signature.Status.CONFIRMED:
+            return {"pending": "pending", "withdrawn": "withdrawn"}.get(obj.status, obj.status)
+        moderation = {
+            "unreviewed": "to review", "approved": "approved", "hidden": "hidden",
+            "fraudulent": "fraud", "duplicate": "duplicate",
+        }[obj.moderation]  # fmt: skip
+        counting = "listed" if obj.listed else "counted" if obj.counted else "not counted"
+        return f"{moderation}, {counting}"
+
+    @admin.display(description="shown as", ordering="visibility")
+    def shown(self, obj: Signature) -> str:
+        return {"public": "full", "initials": "initials", "anonymous": "not listed"}.get(
+            obj.visibility, obj.visibility
+        )
+
+    @admin.display(description="group", ordering="group")
+    def group_short(self, obj: Signature) -> str:
         if obj.group == Signature.Group.SUPPORTER:
             return ""
+        claim = "prisoner" if obj.group == Signature.Group.FORMER_POLITICAL_PRISONER else "relative"
         if obj.group_verified_at:
-            return "verified"
-        return "rejected" if obj.group_rejected_at else "to verify"
+            return f"{claim} ✓"
+        return f"{claim} ✗" if obj.group_rejected_at else f"{claim}?"
 
     @admin.display(description="flags")
     def flags(self, obj: Signature) -> str:
@@ -161,7 +263,12 @@ class SignatureAdmin(admin.ModelAdmin):
             flags.append("disposable address")
         if obj.email_failed:
             flags.append("e-mail failed")
-        return ", ".join(str(f) for f in flags)
+        if obj.import_flags:
+            flags.append(obj.import_flags)
+        text = ", ".join(str(f) for f in flags)
+        if len(text) <= 40:
+            return text
+        return format_html('<span title="{}">{}…</span>', text, text[:39])
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -172,9 +279,7 @@ class SignatureAdmin(admin.ModelAdmin):
                 name="signatures_public_csv",
             ),
             path("petition/<slug:slug>/full.csv", view(self.full_csv), name="signatures_full_csv"),
-            path(
-                "petition/<slug:slug>/delivery.pdf", view(self.delivery), name="signatures_delivery"
-            ),
+            path("petition/<slug:slug>/delivery/", view(self.delivery), name="signatures_delivery"),
             path(
                 "petition/<slug:slug>/statistics/",
                 view(self.statistics),
@@ -205,15 +310,25 @@ class SignatureAdmin(admin.ModelAdmin):
         )
 
     def delivery(self, request, slug):
+        """Order a delivery document: the worker builds it; the job page shows the progress
+        and the download. Never built inside this request: 100,000 names take a while."""
         petition = get_object_or_404(Petition, slug=slug)
-        language = request.GET.get("lang", "en")
-        if language not in dict(settings.LANGUAGES):
-            language = "en"
-        response = HttpResponse(delivery_pdf(petition, language), content_type="application/pdf")
-        response["Content-Disposition"] = (
-            f'attachment; filename="{slug}-{language}-{timezone.localdate()}.pdf"'
-        )
-        return response
+        form = DeliveryForm(petition, request.POST or None, initial=request.GET.dict() or None)
+        if request.method == "POST" and form.is_valid():
+            job = StaffJob.objects.create(
+                kind=StaffJob.Kind.DELIVERY, petition=petition, options=form.options(),
+                requested_by=request.user.get_username(),
+            )  # fmt: skip
+            run_staff_job.enqueue(job.pk)
+            messages.success(request, "The worker is building the document; this page follows it.")
+            return HttpResponseRedirect(reverse("admin:signatures_staffjob_change", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "petition": petition,
+            "title": f"Delivery document: {petition}",
+        }
+        return TemplateResponse(request, "admin/signatures/delivery.html", context)
 
     def statistics(self, request, slug):
         petition = get_object_or_404(Petition, slug=slug)
@@ -238,7 +353,7 @@ class SignatureAdmin(admin.ModelAdmin):
                 data = form.cleaned_data
                 report = import_signatures(
                     data["petition"], text, source=data["source"] or upload.name,
-                    visibility=data["visibility"], filename=upload.name,
+                    visibility=data["visibility"] or None, filename=upload.name,
                     dry_run=data["dry_run"], actor=request.user,
                 )  # fmt: skip
         context = {**self.admin_site.each_context(request), "form": form, "report": report,
@@ -294,6 +409,67 @@ class CountryCountAdmin(ReadOnlyAdmin):
     list_filter = ["petition"]
 
 
+@admin.register(StaffJob)
+class StaffJobAdmin(ReadOnlyAdmin):
+    """Delivery documents and duplicate searches done by the worker: progress, then the
+    document's download. The list reloads itself while a job runs (no script needed)."""
+
+    list_display = [
+        "kind", "petition", "state", "progress_bar", "message", "download", "requested_by",
+        "created_at",
+    ]  # fmt: skip
+    list_filter = ["kind", "state", "petition"]
+    fields = [
+        "kind", "petition", "options", "state", "progress_bar", "message", "download",
+        "requested_by", "created_at", "started_at", "finished_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description="progress")
+    def progress_bar(self, obj: StaffJob) -> str:
+        return format_html(
+            '<progress max="100" value="{}">{} %</progress> {} %',
+            obj.progress,
+            obj.progress,
+            obj.progress,
+        )
+
+    @admin.display(description="document")
+    def download(self, obj: StaffJob) -> str:
+        if obj.state != StaffJob.State.DONE or not obj.file_name:
+            return ""
+        url = reverse("admin:signatures_staffjob_download", args=[obj.pk])
+        return format_html('<a href="{}">Download {}</a>', url, obj.file_name)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="signatures_staffjob_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, pk):
+        job = get_object_or_404(StaffJob, pk=pk, state=StaffJob.State.DONE)
+        if not self.has_view_permission(request, job) or not job.path or not job.path.is_file():
+            raise Http404("The document is not there (any more).")
+        return FileResponse(job.path.open("rb"), as_attachment=True, filename=job.file_name)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "refresh": StaffJob.objects.active().exists()}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        active = StaffJob.objects.active().filter(pk=object_id).exists()
+        extra_context = {**(extra_context or {}), "refresh": active}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(DuplicateCandidate)
 class DuplicateCandidateAdmin(ReadOnlyAdmin):
     """Likely duplicates, best first. Merging keeps the earlier signature; the later one stops
@@ -325,6 +501,71 @@ class DuplicateCandidateAdmin(ReadOnlyAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser  # a stale pair may be removed
 
+    def get_urls(self):
+        return [
+            path(
+                "search/",
+                self.admin_site.admin_view(self.search_view),
+                name="signatures_duplicatecandidate_search",
+            ),
+            *super().get_urls(),
+        ]
+
+    def search_view(self, request):
+        """Start a search for duplicates in the worker (it also runs on a schedule)."""
+        form = DuplicateSearchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            petition = form.cleaned_data["petition"]
+            running = StaffJob.objects.active().filter(
+                petition=petition, kind=StaffJob.Kind.DUPLICATES
+            )
+            job = running.first()
+            if job is None:  # one search per petition at a time
+                job = StaffJob.objects.create(
+                    kind=StaffJob.Kind.DUPLICATES, petition=petition,
+                    requested_by=request.user.get_username(),
+                )  # fmt: skip
+                run_staff_job.enqueue(job.pk)
+            return HttpResponseRedirect(reverse("admin:signatures_staffjob_change", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Search for duplicate signatures",
+            "every": settings.DUPLICATES_EVERY_HOURS,
+        }
+        return TemplateResponse(request, "admin/signatures/duplicate_search.html", context)
+
+
+class DuplicateSearchForm(forms.Form):
+    petition = forms.ModelChoiceField(Petition.objects.all(), empty_label=None)
+
+
+class DeliveryForm(forms.Form):
+    language = forms.ChoiceField(choices=settings.LANGUAGES, initial="en")
+    order = forms.ChoiceField(choices=Order.CHOICES, initial=Order.SIGNING)
+    group = forms.ChoiceField(choices=GROUPS, required=False)
+    countries = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every country.",
+    )
+
+    def __init__(self, petition, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from releasenow.lib.countries import country_name
+
+        self.fields["countries"].choices = [
+            (c.country, f"{country_name(c.country, 'en') or 'not given'} ({c.count})")
+            for c in CountryCount.for_petition(petition)
+        ]
+
+    def options(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "language": data["language"], "order": data["order"], "group": data["group"],
+            "countries": sorted(data["countries"]),
+        }  # fmt: skip
+
 
 class ImportForm(forms.Form):
     petition = forms.ModelChoiceField(Petition.objects.all())
@@ -340,7 +581,13 @@ class ImportForm(forms.Form):
         help_text="Where the list comes from; default: the file name.",
     )
     visibility = forms.ChoiceField(
-        choices=Signature.Visibility.choices, initial=Signature.Visibility.PUBLIC
+        choices=[
+            ("", "— lines without one: initials only, flagged —"),
+            *Signature.Visibility.choices,
+        ],
+        required=False,
+        help_text="For lines that carry no visibility of their own. Lines in Belarus (country or "
+        "city) are never listed, whatever the file or this choice says.",
     )
     dry_run = forms.BooleanField(
         required=False, initial=True, label="Dry run: only show what would be imported"

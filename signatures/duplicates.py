@@ -6,6 +6,12 @@ Dmitry` all become `dzmitri holubev`/`dmitri holubev`), and mixed-script names l
 difference too. Tokens are then aligned in their best order and compared one by one, so that
 relatives who share a family name do not look alike; city and country raise or lower the score.
 
+Between two names written in Latin letters, a letter that no romanisation explains (Bubich and
+Babich, Markevich and Mankevich, Ivashyna and Ivashkina) means two people: such pairs are kept
+below the threshold, while Belarusian/Russian/Polish variants (Kalesnikava and Kolesnikova,
+Dzmitry and Dmitry, Aleh and Oleg) stay high. Cities are compared through the GeoNames
+gazetteer, so "Warsaw" and "Warszawa" are one place.
+
 Blocking keeps it fast: only signatures sharing a name part's prefix or consonant skeleton are
 compared, and within a very common name part only those sharing another one; never all pairs.
 """
@@ -23,6 +29,8 @@ from anyascii import anyascii
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
+from releasenow.lib import places
+
 THRESHOLD = 85.0
 WEAKEST_TOKEN = 80.0  # a token less alike than this is a different name, whatever the rest
 PREFILTER = 80.0  # whole-name similarity below which a pair is not scored (true pairs: ≥ 85)
@@ -37,7 +45,7 @@ LETTERS = str.maketrans({
     "ł": "l", "ś": "s", "ń": "n", "ß": "ss", "'": "", "’": "", "ʼ": "",
 })  # fmt: skip
 SPELLINGS = [
-    (r"s?htsch|schtsch|szcz", "shch"), (r"tsch", "ch"), (r"sch", "sh"), (r"sz", "sh"),
+    (r"s?htsch|schtsch|szcz", "shch"), (r"tsch|tch", "ch"), (r"sch", "sh"), (r"sz", "sh"),
     (r"cz", "ch"), (r"rz", "zh"), (r"kh", "h"), (r"g", "h"), (r"t[sz]", "c"),
     (r"[jy]a", "ia"), (r"[jy]u", "iu"), (r"[jy]e", "ie"), (r"[jy]o", "io"),
     (r"w", "v"), (r"ph", "f"), (r"x", "ks"), (r"q", "k"), (r"[yj]", "i"),
@@ -47,6 +55,27 @@ SPELLINGS = [
     (r"ci", "ti"), (r"dzi", "di"), (r"dze", "de"),
 ]  # fmt: skip
 TITLES = {"dr", "prof", "mr", "mrs", "ms", "phd"}
+# What romanisations of one name still differ in, after `fold_word`: Belarusian akanne (a/o,
+# e/ia), soft vowels, "dz" (Dzmitry/Dmitry), "u" for "v" (Uladzimir/Vladimir, Paulau/Pavlov),
+# the prothetic "v" (Volha/Olga), a leading "e" (Ekaterina/Katsiaryna). A difference left after
+# these is a different letter, not a spelling.
+LOOSE = [
+    (r"^ul", "vl"), (r"^vo", "o"), (r"^ek", "k"), (r"dz", "d"), (r"i(?=[aeiou])", ""),
+    (r"(?<=[aeo])u", "v"), (r"[aeioy]", "a"), (r"(.)\1+", r"\1"),
+]  # fmt: skip
+DIFFERENT_LETTER_CAP = 80.0  # the most a Latin pair with a letter no romanisation explains
+# may score, city and country included
+
+
+def loose(token: str) -> str:
+    for pattern, replacement in LOOSE:
+        token = re.sub(pattern, replacement, token)
+    return token
+
+
+def is_latin(word: str) -> bool:
+    letters = [ch for ch in word if ch.isalpha()]
+    return bool(letters) and all(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
 
 
 def fold_word(word: str) -> str:
@@ -59,8 +88,13 @@ def fold_word(word: str) -> str:
 
 def fold_name(name: str) -> list[str]:
     """The name as comparable tokens, in their original order, titles and initials dropped."""
-    words = [fold_word(w) for w in re.split(r"[\s\-.,]+", name)]
-    return [w for w in words if len(w) > 1 and w not in TITLES]
+    return [token for token, _latin in fold_name_with_script(name)]
+
+
+def fold_name_with_script(name: str) -> list[tuple[str, bool]]:
+    """(token, written in Latin letters) for each name part."""
+    words = [(fold_word(w), is_latin(w)) for w in re.split(r"[\s\-.,]+", name)]
+    return [(w, latin) for w, latin in words if len(w) > 1 and w not in TITLES]
 
 
 def similarity(a: str, b: str) -> float:
@@ -80,21 +114,38 @@ def token_similarity(a: str, b: str) -> float:
     return (similarity(a, b) + similarity(skeleton(a), skeleton(b))) / 2
 
 
-def name_score(a: list[str], b: list[str]) -> float:
+def name_score(
+    a: list[str], b: list[str], latin_a: frozenset = frozenset(), latin_b: frozenset = frozenset()
+) -> float:
     """Best token alignment (any order): the mean similarity, or the weakest token's when a
     token clearly differs (a different given name is a different person)."""
+    return aligned_score(a, b, latin_a, latin_b)[0]
+
+
+def aligned_score(
+    a: list[str], b: list[str], latin_a: frozenset, latin_b: frozenset
+) -> tuple[float, bool]:
+    """(score, whether the best alignment pairs Latin tokens that differ by a letter no
+    romanisation explains: then the pair is capped below the threshold)."""
     if not a or not b:
-        return 0.0
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    best = 0.0
+        return 0.0, False
+    if len(a) > len(b):
+        a, b, latin_a, latin_b = b, a, latin_b, latin_a
+    short, long = a, b
+    best, capped = 0.0, False
     for chosen in itertools.permutations(long, len(short)):
         scores = [token_similarity(x, y) for x, y in zip(short, chosen, strict=True)]
         weakest = min(scores)
         value = weakest if weakest < WEAKEST_TOKEN else sum(scores) / len(scores)
-        best = max(best, value)
+        if value > best:
+            best = value
+            capped = any(
+                x != y and x in latin_a and y in latin_b and loose(x) != loose(y)
+                for x, y in zip(short, chosen, strict=True)
+            )
     if len(long) > len(short):
         best -= 3 * (len(long) - len(short))  # a middle name more, a little less sure
-    return best
+    return best, capped
 
 
 @dataclass
@@ -103,10 +154,14 @@ class Person:
     tokens: list[str]
     city: str
     country: str
+    latin: frozenset = frozenset()  # the tokens written in Latin letters
 
     @classmethod
     def of(cls, id: int, name: str, city: str = "", country: str = "") -> Person:
-        return cls(id, fold_name(name), " ".join(fold_name(city)), country or "")
+        parts = fold_name_with_script(name)
+        tokens = [token for token, _latin in parts]
+        latin = frozenset(token for token, is_latin_token in parts if is_latin_token)
+        return cls(id, tokens, city_key(city, country or ""), country or "", latin)
 
     def token_keys(self, length: int = 3) -> list[set[str]]:
         """For each name part: its prefix and its consonant skeleton's."""
@@ -128,16 +183,34 @@ class Person:
         return set().union(*(f for c, f in zip(coarse, fine, strict=True) if key not in c))
 
 
+@functools.lru_cache(maxsize=100_000)
+def city_key(city: str, country: str = "") -> str:
+    """The gazetteer's id for a known place (Warsaw and Warszawa alike), else the folded name."""
+    if not city.strip():
+        return ""
+    return places.canonical(city.split(",")[0], country)
+
+
+def same_city(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if a.startswith("g") and a[1:].isdigit() or b.startswith("g") and b[1:].isdigit():
+        return False  # a known place and another place
+    return similarity(a, b) >= 80
+
+
 def score(a: Person, b: Person) -> float:
-    value = name_score(a.tokens, b.tokens)
+    value, capped = aligned_score(a.tokens, b.tokens, a.latin, b.latin)
     if a.country and b.country:
         value += 4 if a.country == b.country else -15
     if a.city and b.city:
-        value += 4 if similarity(a.city, b.city) >= 80 else -6
-    return round(min(value, 100.0), 1)
+        value += 4 if same_city(a.city, b.city) else -6
+    return round(min(value, DIFFERENT_LETTER_CAP if capped else 100.0), 1)
 
 
-def candidates(people: list[Person], threshold: float = THRESHOLD) -> list[tuple[int, int, float]]:
+def candidates(
+    people: list[Person], threshold: float = THRESHOLD, progress=None
+) -> list[tuple[int, int, float]]:
     """(id, id, score) for every pair at or above the threshold, best first."""
     blocks: dict[str, list[Person]] = defaultdict(list)
     for person in people:
@@ -145,7 +218,10 @@ def candidates(people: list[Person], threshold: float = THRESHOLD) -> list[tuple
             blocks[key].append(person)
     seen: set[tuple[int, int]] = set()
     found = []
-    for key, members in blocks.items():
+    step = max(len(blocks) // 20, 1)
+    for number, (key, members) in enumerate(blocks.items()):
+        if progress and number % step == 0:
+            progress(number / len(blocks))
         groups = [members]
         if len(members) > MAX_BLOCK:
             # A common name part (Aliaksandr, Ivanou): compare only people who also share a key

@@ -173,6 +173,8 @@ class Signature(models.Model):
     # The partner link the signer came by, until confirmation moves it into SigningStat.
     source = models.CharField(max_length=40, blank=True)
     import_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # Why an imported line waits for staff review (Belarus, place inferred, no visibility…).
+    import_flags = models.CharField(max_length=300, blank=True)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -706,14 +708,16 @@ class DuplicateCandidate(models.Model):
         return True
 
     @classmethod
-    def find(cls, petition: Petition) -> list[DuplicateCandidate]:
+    def find(cls, petition: Petition, progress=None) -> list[DuplicateCandidate]:
         """Look for likely duplicates among the petition's counted signatures and store new
         pairs; pairs staff already decided are not raised again."""
         from .duplicates import Person, candidates
 
+        progress = progress or (lambda fraction, message: None)
         rows = Signature.objects.counted().filter(petition=petition)
         fields = ("pk", "full_name", "city", "country")
         people = [Person.of(*row) for row in rows.values_list(*fields).iterator(chunk_size=5000)]
+        progress(0.1, f"{len(people)} signatures read")
         known = {
             (first, second): (pk, status, score)
             for pk, first, second, status, score in cls.objects.filter(
@@ -721,7 +725,9 @@ class DuplicateCandidate(models.Model):
             ).values_list("pk", "first_id", "second_id", "status", "score")
         }
         new, rescored = [], []
-        for first, second, value in candidates(people):
+        for first, second, value in candidates(
+            people, progress=lambda f: progress(0.1 + 0.8 * f, "comparing names")
+        ):
             if (first, second) not in known:
                 new.append(cls(petition=petition, first_id=first, second_id=second, score=value))
             elif (
@@ -780,3 +786,69 @@ class RiskyMailDomain(models.Model):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class StaffJobQuerySet(models.QuerySet):
+    def active(self) -> StaffJobQuerySet:
+        return self.filter(state__in=[StaffJob.State.QUEUED, StaffJob.State.RUNNING])
+
+
+class StaffJob(models.Model):
+    """Long staff work done by the worker, never in a web request: building a delivery
+    document, searching for duplicates. The admin shows its progress, and the document's
+    download once it is ready. The options hold no personal data (countries, group, order)."""
+
+    class Kind(models.TextChoices):
+        DELIVERY = "delivery", "delivery document (PDF)"
+        DUPLICATES = "duplicates", "search for duplicates"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "waiting for the worker"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="staff_jobs")
+    options = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
+    message = models.CharField(max_length=300, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    requested_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"
+
+    def _set(self, **fields) -> None:
+        """Written at once (outside any transaction of the work) so the admin sees it."""
+        for name, value in fields.items():
+            setattr(self, name, value)
+        StaffJob.objects.filter(pk=self.pk).update(**fields)
+
+    def start(self) -> None:
+        self._set(state=self.State.RUNNING, started_at=timezone.now(), progress=0)
+
+    def advance(self, progress: int, message: str = "") -> None:
+        self._set(progress=max(0, min(int(progress), 99)), message=message[:300])
+
+    def finish(self, message: str, file_name: str = "") -> None:
+        self._set(
+            state=self.State.DONE, progress=100, message=message[:300], file_name=file_name,
+            finished_at=timezone.now(),
+        )  # fmt: skip
+
+    def fail(self, message: str) -> None:
+        self._set(state=self.State.FAILED, message=message[:300], finished_at=timezone.now())
+
+    @property
+    def path(self):
+        return settings.DELIVERY_DIR / self.file_name if self.file_name else None

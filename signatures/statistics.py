@@ -3,7 +3,8 @@ pages never do."""
 
 from datetime import timedelta
 
-from django.db.models import Count, Sum
+from django.conf import settings
+from django.db.models import Case, CharField, Count, F, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -36,10 +37,26 @@ def petition_statistics(petition: Petition) -> dict:
         "per_day": series,
         "per_day_chart": day_chart(series),
         "per_country": CountryCount.for_petition(petition),
-        "per_group": list(counted.values_list("group").annotate(n=Count("id")).order_by("-n")),
-        "per_language": list(
-            counted.values_list("language").annotate(n=Count("id")).order_by("-n")
+        "per_group": labelled(
+            counted.values_list("group").annotate(n=Count("id")).order_by("-n"),
+            {value: str(label) for value, label in Signature.Group.choices},
         ),
+        "per_language": labelled(
+            counted.annotate(
+                origin=Case(
+                    When(imported_from__gt="", then=Value(IMPORTED)),
+                    default=F("language"),
+                    output_field=CharField(),
+                )
+            )
+            .values_list("origin")
+            .annotate(n=Count("id"))
+            .order_by("-n"),
+            {
+                **{code: f"{name} ({code})" for code, name in settings.LANGUAGES},
+                IMPORTED: "imported from earlier lists",
+            },
+        ),  # fmt: skip
         "per_source": list(
             SigningStat.objects.filter(petition=petition)
             .values_list("source")
@@ -55,6 +72,14 @@ def petition_statistics(petition: Petition) -> dict:
         .count(),
         "withdrawn": Signature.objects.filter(petition=petition, status="withdrawn").count(),
     }
+
+
+IMPORTED = "imported"
+
+
+def labelled(rows, labels: dict[str, str]) -> list[tuple[str, int]]:
+    """(label, count) rows: staff read "Former political prisoner", not a stored value."""
+    return [(labels.get(value, value or "—"), n) for value, n in rows]
 
 
 def day_chart(series: list, width: int = 600, height: int = 160) -> dict:

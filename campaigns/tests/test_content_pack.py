@@ -70,6 +70,8 @@ def test_a_changed_text_in_the_pack_updates_only_that_text(tmp_path):
     path = pack / "en" / "sections" / "who.md"
     path.write_text(path.read_text().replace("Who are they?", "Who are the prisoners?"))
     report = load_pack(pack)
+    assert report.kept == ["en/sections/who (title)"] and not report.updated
+    report = load_pack(pack, force=True)
     assert report.updated == ["en/sections/who (title)"]
     assert not report.created
     section = Section.objects.get(key="who")
@@ -157,3 +159,74 @@ def test_the_default_pack_speaks_every_site_language_marked_as_unreviewed_transl
             assert petition.translation_state(code) == "unreviewed"
             for section in Section.objects.all():
                 assert section.has_translation(code), (code, section.key)
+
+
+def test_an_object_that_exists_is_never_overwritten_without_force(tmp_path, capsys):
+    """`make run` on a site whose campaign object is missing must not replace the manifesto."""
+    load_pack(DEFAULT_PACK)
+    petition = Petition.objects.get(slug="manifesto")
+    petition.set_current_language("en")
+    petition.body = "The official manifesto, as the campaign wrote it."
+    petition.text_version = 3
+    petition.save()
+    Campaign.objects.all().delete()
+    call_command("load_content", str(DEFAULT_PACK), "--if-empty")
+    petition = Petition.objects.get(slug="manifesto")
+    petition.set_current_language("en")
+    assert petition.body == "The official manifesto, as the campaign wrote it."
+    assert petition.text_version == 3
+    assert Campaign.objects.exists()  # what was missing is created
+    out = capsys.readouterr().out
+    assert "kept petitions/manifesto (text_version)" in out
+    assert "kept en/petitions/manifesto (body)" in out
+    call_command("load_content", str(DEFAULT_PACK), "--force")
+    petition = Petition.objects.get(slug="manifesto")
+    petition.set_current_language("en")
+    assert petition.body != "The official manifesto, as the campaign wrote it."
+
+
+def test_a_translation_added_to_a_changed_english_text_is_outdated(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK, pack)
+    shutil.rmtree(pack / "de")
+    load_pack(pack)
+    section = Section.objects.get(key="who")
+    section.set_current_language("en")
+    section.title = "Who are the prisoners?"
+    section.save()
+    (pack / "de" / "sections").mkdir(parents=True)
+    (pack / "de" / "sections" / "who.md").write_text("---\ntitle: Wer sind sie?\n---\nText.\n")
+    load_pack(pack)
+    assert Section.objects.get(key="who").translation_state("de") == "outdated"
+
+
+def test_a_missing_title_is_a_clear_error(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK, pack)
+    path = pack / "en" / "petitions" / "manifesto.md"
+    text = path.read_text()
+    lines = [line for line in text.splitlines() if not line.startswith("title:")]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ContentPackError, match="manifesto.md: required field title is missing"):
+        load_pack(pack)
+    assert not Petition.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("folder", "message"),
+    [
+        ("en/petition", "en/petition: unknown folder \\(expected one of"),
+        ("english", "english: unknown folder in the pack"),
+        ("en/petitions/manifest.md", "en/petitions/manifest.md: no petitions entry"),
+    ],
+)
+def test_an_unknown_folder_or_file_is_a_clear_error(tmp_path, folder, message):
+    pack = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK, pack)
+    if folder.endswith(".md"):
+        (pack / folder).write_text("---\ntitle: x\n---\nx\n")
+    else:
+        (pack / folder).mkdir()
+        (pack / folder / "manifesto.md").write_text("---\ntitle: x\n---\nx\n")
+    with pytest.raises(ContentPackError, match=message):
+        load_pack(pack)

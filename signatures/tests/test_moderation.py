@@ -172,9 +172,22 @@ def test_withdrawal_erases_names_from_the_audit_log_too(staff_client, manifesto)
     assert AuditEntry.objects.filter(action="withdrawn by the signer").exists()
 
 
+def erase(staff_client, *signatures, **extra):
+    return staff_client.post(
+        "/admin/signatures/signature/",
+        {
+            "action": "withdraw_on_request",
+            "_selected_action": [s.pk for s in signatures],
+            "erase_confirmed": "yes",
+            **extra,
+        },
+        follow=True,
+    )
+
+
 def test_staff_withdraw_on_request_erases_and_uncounts(staff_client, manifesto):
     olga = make_signature(manifesto, "Olga Loiko")
-    action(staff_client, "withdraw_on_request", olga)
+    erase(staff_client, olga, confirm="on")
     olga.refresh_from_db()
     manifesto.refresh_from_db()
     assert olga.status == "withdrawn" and olga.full_name == "" and manifesto.signature_count == 0
@@ -195,3 +208,48 @@ def test_thank_you_page_says_when_the_name_will_appear(client, pre_moderated):
     sign(client)
     response = confirm_by_mail(client)
     assert b"once the campaign team has reviewed it" in response.content
+
+
+def test_erasing_first_lists_exactly_who_will_be_erased_and_erases_nothing(staff_client, manifesto):
+    olga = make_signature(manifesto, "Olga Loiko", affiliation="Journalist")
+    anna = make_signature(manifesto, "Anna Relative", affiliation="Teacher")
+    kept = make_signature(manifesto, "Kept Person")
+    page = action(staff_client, "withdraw_on_request", olga, anna).content.decode()
+    assert "2 signatures will be withdrawn and erased" in page
+    assert "Olga Loiko" in page and "Anna Relative" in page and "Kept Person" not in page
+    assert Signature.objects.filter(status="withdrawn").count() == 0
+    # Without the confirmation box ticked: still nothing erased.
+    page = erase(staff_client, olga, anna).content.decode()
+    assert "This field is required" in page
+    assert Signature.objects.filter(status="withdrawn").count() == 0
+    erase(staff_client, olga, anna, confirm="on")
+    assert set(Signature.objects.filter(status="withdrawn").values_list("pk", flat=True)) == {
+        olga.pk,
+        anna.pk,
+    }
+    kept.refresh_from_db()
+    assert kept.status == "confirmed"
+
+
+def test_erasing_many_requires_typing_their_number(staff_client, manifesto, settings):
+    settings.ERASE_TYPE_NUMBER_ABOVE = 3
+    people = [make_signature(manifesto, f"Person {name}") for name in "ABCDE"]
+    page = erase(staff_client, *people, confirm="on").content.decode()
+    assert "Type the number of signatures to erase" in page
+    assert Signature.objects.filter(status="withdrawn").count() == 0
+    page = erase(staff_client, *people, confirm="on", number="4").content.decode()
+    assert "Type 5, the number of signatures listed above" in page
+    assert Signature.objects.filter(status="withdrawn").count() == 0
+    erase(staff_client, *people, confirm="on", number="5")
+    assert Signature.objects.filter(status="withdrawn").count() == 5
+
+
+def test_admin_search_matches_names_not_roles_unless_asked(staff_client, manifesto):
+    make_signature(manifesto, "Olga Loiko", affiliation="Relatives of Political Prisoners")
+    make_signature(manifesto, "Ivan Relativ", affiliation="Teacher")
+    page = staff_client.get("/admin/signatures/signature/", {"q": "Relativ"}).content.decode()
+    assert "Ivan Relativ" in page and "Olga Loiko" not in page
+    page = staff_client.get(
+        "/admin/signatures/signature/", {"q": "Relativ", "search_in": "all"}
+    ).content.decode()
+    assert "Ivan Relativ" in page and "Olga Loiko" in page

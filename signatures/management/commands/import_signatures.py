@@ -18,7 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--petition", required=True)
         parser.add_argument("--dry-run", action="store_true", help="show what would happen")
-        parser.add_argument("--visibility", default="public", choices=Signature.Visibility.values)
+        parser.add_argument(
+            "--visibility",
+            choices=Signature.Visibility.values,
+            help="for lines that carry none (default: initials only, flagged for review); "
+            "lines in Belarus are never listed",
+        )
         parser.add_argument("--source", help="where the list comes from (default: file name)")
 
     def handle(self, file, petition, dry_run, visibility, source, **options):
@@ -39,10 +44,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  line {line.number}: {line.describe()}"
                 + (f" [{line.group}]" if line.group != "supporter" else "")
+                + f" — {line.visibility}"
             )
+            for flag in line.flags:
+                self.stdout.write(f"      to review: {flag}")
         for line in report.errors:
             self.stdout.write(f"  line {line.number} NOT IMPORTED: {line.error}: {line.raw}")
         self.stdout.write(
             f"{verb} {report.created} signatures; {report.existing} already present; "
-            f"{len(report.errors)} lines could not be read."
+            f"{len(report.errors)} lines could not be read; "
+            f"{len(report.flagged)} flagged for review."
         )

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from mail.tasks import wake_sender
 from releasenow.tasks import enqueue_once, recover_stale_tasks, requeue_stale_tasks
-from signatures.tasks import purge_expired_signatures
+from signatures.tasks import find_duplicates_on_schedule, purge_expired_signatures
 
 
 class Command(BaseCommand):
@@ -16,7 +17,11 @@ class Command(BaseCommand):
         enqueue_once(purge_expired_signatures)
         enqueue_once(recover_stale_tasks)
         wake_sender()
-        self.stdout.write(
+        message = (
             "Recurring tasks queued: purge of unconfirmed signatures, recovery of stalled tasks, "
-            "e-mail sender."
+            "e-mail sender"
         )
+        if settings.DUPLICATES_EVERY_HOURS:
+            enqueue_once(find_duplicates_on_schedule)
+            message += f", search for duplicates every {settings.DUPLICATES_EVERY_HOURS} h"
+        self.stdout.write(message + ".")
