@@ -1,7 +1,6 @@
 """A 500 with ADMINS set mails a report that names no signer."""
 
 import logging
-from urllib.parse import urlencode
 
 import pytest
 from django.core import mail
@@ -35,9 +34,8 @@ def test_a_500_on_signing_mails_a_report_without_personal_data(
     response = post_form(
         client,
         "/en/manifesto/sign/?source=x&email=" + SECRET_EMAIL,
-        urlencode({"full_name": SECRET_NAME, "email": SECRET_EMAIL, "visibility": "public",
-                   "privacy_consent": "on", "country": "PL"}),
-        content_type="application/x-www-form-urlencoded",  # as browsers send the sign form
+        {"full_name": SECRET_NAME, "email": SECRET_EMAIL, "visibility": "public",
+         "privacy_consent": "on", "country": "PL"},
         REMOTE_ADDR=CLIENT_IP, HTTP_X_FORWARDED_FOR=f"{FORWARDED_IP}, 10.0.0.1",
     )  # fmt: skip
     assert response.status_code == 500
