@@ -48,6 +48,18 @@ def markdown(text: str) -> SafeString:
     return mark_safe(nh3.clean(html, tags=ALLOWED_TAGS))  # noqa: S308 - sanitised by nh3
 
 
+@register.filter
+def markdown_parts(text: str) -> tuple[SafeString, SafeString]:
+    """The rendered text split before its first subheading: the opening, and the rest.
+
+    The sign form sits between them on phones, so that it follows the text's opening."""
+    html = str(markdown(text))
+    cut = html.find("<h2")
+    if cut < 0:
+        return mark_safe(html), mark_safe("")  # noqa: S308 - sanitised by markdown()
+    return mark_safe(html[:cut]), mark_safe(html[cut:])  # noqa: S308 - sanitised by markdown()
+
+
 @register.simple_tag(takes_context=True)
 def language_alternates(context: template.Context) -> list[dict]:
     """The current page in every language: for the switcher and the hreflang links."""
