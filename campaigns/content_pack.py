@@ -69,8 +69,18 @@ class Kind:
         )
 
 
-POINT_FIELDS = ("country", "date", "value", "qualifier", "as_of", "source", "source_url")
-SOURCED = ("value", "qualifier", "as_of", "source", "source_url")
+POINT_FIELDS = (
+    "country",
+    "date",
+    "value",
+    "qualifier",
+    "as_of",
+    "source",
+    "source_url",
+    "in_brief",
+    "verified",
+)
+SOURCED = ("value", "qualifier", "as_of", "source", "source_url", "in_brief", "verified")
 
 # In load order: a kind comes after the kinds it refers to.
 KINDS = [
@@ -84,13 +94,13 @@ KINDS = [
     Kind(
         "campaign",
         Campaign,
-        fields=("hashtag", "launched_on", "contact_email"),
+        fields=("hashtag", "launched_on", "contact_email", "publisher", "postal_address"),
         refs={"petition": (Petition, "slug")},
     ),
     Kind(
         "partners",
         Partner,
-        fields=("name", "url", "order", "logo"),
+        fields=("name", "local_names", "url", "order", "logo"),
         refs={"campaign": (Campaign, "key")},
     ),
     Kind("sections", Section, fields=("order", "extra"), body="body"),

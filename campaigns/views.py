@@ -1,3 +1,4 @@
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -30,7 +31,11 @@ def home(request: HttpRequest) -> HttpResponse:
         raise Http404("No campaign content loaded")
     sections = list(Section.objects.prefetch_related("translations"))
     attached = {
-        "figures": group_by_section(Figure.objects.prefetch_related("translations")),
+        "figures": group_by_section(
+            Figure.objects.filter(Q(in_brief=True) | Q(verified=True)).prefetch_related(
+                "translations"
+            )
+        ),
         "charts": group_by_section(Chart.objects.prefetch_related("translations", "points")),
         "portraits": group_by_section(Portrait.objects.prefetch_related("translations")),
         "quotes": group_by_section(Quote.objects.prefetch_related("translations")),

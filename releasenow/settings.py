@@ -335,3 +335,13 @@ LOGGING = {
 }
 
 ADMINS = [("Admin", a) for a in env_list("ADMINS", [])]
+
+
+# Visitors (issue 12). Below this many signatures the petition's header invites visitors to be
+# among the first instead of showing a small number.
+SIGNATURE_COUNT_SHOWN_FROM = env_int("SIGNATURE_COUNT_SHOWN_FROM", 100)
+# Share images (Open Graph) are drawn anew at most this often, in seconds.
+SHARE_IMAGE_MAX_AGE = env_int("SHARE_IMAGE_MAX_AGE", 300)
+# A TrueType font with Latin and Cyrillic letters for share images; empty: the first found of
+# DejaVu Sans Bold, Liberation Sans Bold, Noto Sans Bold (Debian: fonts-dejavu-core).
+SHARE_IMAGE_FONT = env("SHARE_IMAGE_FONT", "")

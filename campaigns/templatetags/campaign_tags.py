@@ -11,7 +11,15 @@ from django.urls import translate_url
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_info, gettext
 
+from releasenow.lib import l10n
+
 register = template.Library()
+
+# Dates and numbers through CLDR patterns of the active language (releasenow/lib/l10n.py).
+register.filter("long_date", l10n.long_date)
+register.filter("month_year", l10n.month_year)
+register.filter("number", l10n.number)
+register.filter("end_of_sentence", l10n.end_of_sentence)
 
 ALLOWED_TAGS = {
     "a",
