@@ -94,13 +94,13 @@ KINDS = [
     Kind(
         "campaign",
         Campaign,
-        fields=("hashtag", "launched_on", "contact_email", "publisher", "postal_address"),
+        fields=("hashtag", "launched_on", "contact_email", "publisher", "postal_address", "names"),
         refs={"petition": (Petition, "slug")},
     ),
     Kind(
         "partners",
         Partner,
-        fields=("name", "local_names", "url", "order", "logo"),
+        fields=("name", "url", "order", "logo"),
         refs={"campaign": (Campaign, "key")},
     ),
     Kind("sections", Section, fields=("order", "extra"), body="body"),

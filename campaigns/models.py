@@ -185,6 +185,14 @@ class Campaign(Translatable):
         max_length=200, blank=True, help_text="The organisation legally responsible for the site."
     )
     postal_address = models.TextField(blank=True, help_text="The publisher's postal address.")
+    # Proper nouns (partners, sources) as readers of each language write them.
+    names = models.JSONField(
+        "names per language",
+        default=dict,
+        blank=True,
+        help_text="Names of organisations and people as written in each language, e.g. "
+        '{"Viasna": {"be": "Вясна", "ru": "Вясна"}}. Names not listed are shown as they are.',
+    )
     petition = models.ForeignKey(
         Petition,
         on_delete=models.SET_NULL,
@@ -209,6 +217,11 @@ class Campaign(Translatable):
     def __str__(self) -> str:
         return self.safe_translation_getter("name", any_language=True) or self.key
 
+    def local_name(self, name: str, language: str | None = None) -> str:
+        """`name` as readers of the language write it, from `names`; else unchanged."""
+        language = language or get_language() or SOURCE_LANGUAGE
+        return ((self.names or {}).get(name) or {}).get(language) or name
+
     def missing_imprint_details(self) -> list[str]:
         """What the imprint and privacy notice still lack; staff are warned in the admin."""
         return [
@@ -228,12 +241,6 @@ class Partner(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="partners")
     key = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
-    # Proper nouns are written in the reader's script and as the organisation calls itself there.
-    local_names = models.JSONField(
-        default=dict,
-        blank=True,
-        help_text='The name per language where it differs, e.g. {"be": "Фонд «21 траўня»"}.',
-    )
     url = models.URLField(blank=True)
     logo = models.ImageField(upload_to="partners/", blank=True)
     order = models.PositiveSmallIntegerField(default=0)
@@ -243,11 +250,6 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def local_name(self) -> str:
-        """The name in the visitor's language, else as the organisation writes it."""
-        return (self.local_names or {}).get(get_language() or SOURCE_LANGUAGE) or self.name
 
 
 class Section(Translatable):

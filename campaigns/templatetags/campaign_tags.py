@@ -69,6 +69,15 @@ def markdown_parts(text: str) -> tuple[SafeString, SafeString]:
 
 
 @register.simple_tag(takes_context=True)
+def local_name(context: template.Context, name: str) -> str:
+    """A partner's or source's name as the page's language writes it (the campaign's `names`)."""
+    campaign = context.get("campaign")
+    if callable(campaign):  # the context processor's lazy lookup
+        campaign = campaign()
+    return campaign.local_name(name) if campaign and name else name
+
+
+@register.simple_tag(takes_context=True)
 def language_alternates(context: template.Context) -> list[dict]:
     """The current page in every language: for the switcher and the hreflang links."""
     request: HttpRequest | None = context.get("request")
