@@ -185,7 +185,7 @@ def test_open_graph_and_twitter_metadata_per_page_and_language(client, content):
     )
     assert '<meta property="og:locale" content="fr_FR">' in html
     assert 'property="og:url" content="http://127.0.0.1:8000/fr/manifesto/"' in html
-    assert 'property="og:image" content="http://127.0.0.1:8000/static/img/share.' in html
+    assert 'property="og:image" content="http://127.0.0.1:8000/fr/share/manifesto.png"' in html
     assert '<meta name="twitter:card" content="summary_large_image">' in html
 
 
