@@ -7,6 +7,7 @@ page says so (`Translatable.is_fallback`).
 
 from __future__ import annotations
 
+import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -460,6 +461,10 @@ class Chart(Translatable):
         the unverified ones would draw a different line than the source's."""
         points = self.points.all()
         return bool(points) and all(point.is_public for point in points)
+
+    def as_of(self) -> datetime.date | None:
+        """The date the chart's numbers were true (the latest of its points)."""
+        return max((p.as_of for p in self.points.all() if p.as_of), default=None)
 
     def shown_points(self) -> list[ChartPoint]:
         """The points the public sees: from the campaign's brief or verified by staff."""
