@@ -141,3 +141,25 @@ def test_every_public_page_has_no_axe_findings_down_to_moderate(browser, site, l
                     found.append(f"{path} at {width}px: {v['id']} ({v['impact']}) {targets}")
             page.context.close()
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("width", [320, 390, 1280])
+def test_charts_fit_the_screen_and_their_tables_too(browser, site, width):  # noqa: F811
+    from campaigns.models import ChartPoint
+
+    ChartPoint.objects.filter(chart__key="prisoner_history").update(verified=True)
+    page = open_at(browser, site + "/ru/", width, 800)
+    page.evaluate("document.querySelectorAll('.chart-data').forEach(d => d.open = true)")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{overflow}px too wide at {width}px"
+    chart = page.locator("#chart-prisoner_history")
+    shown = ".chart-svg-narrow" if width < 576 else ".chart-svg-wide"
+    svg = chart.locator(shown)
+    assert svg.is_visible()
+    frame = box(page, "#chart-prisoner_history .chart-frame")
+    drawn = box(page, f"#chart-prisoner_history {shown}")
+    assert drawn["right"] <= frame["right"] + 0.5  # nothing clipped off to the side
+    title = svg.locator("title").text_content()
+    assert "декабрь 2020" in title and "169" in title  # the values come with their dates
+    chart.screenshot(path=SHOTS / f"chart-ru-{width}.png")
+    page.context.close()
