@@ -320,3 +320,13 @@ def test_figures_outside_the_brief_are_shown_only_once_verified(client, content)
         verified=True, source_url="https://spring96.org/en/news/1"
     )
     assert "more than 333" in client.get("/en/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("be", "Электронная пошта"), ("ru", "Электронная почта"), ("uk", "Електронна пошта")],
+)
+def test_the_share_by_e_mail_button_speaks_the_pages_language(client, content, language, label):
+    html = client.get(f"/{language}/manifesto/").content.decode()
+    assert 'class="share-email" href="mailto:?' in html
+    assert re.search(rf'class="share-email"[^>]*>{label}</a>', html)
