@@ -29,6 +29,18 @@ PUBLIC_PAGES = [
 ]
 # Django's own messages, which would show if our wording were lost.
 DJANGO_ENGLISH = ["This field is required", "Enter a valid", "Ensure this value"]
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """Pages in other languages leave their language active in the test process; put English
+    back so that tests running later see what they expect."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 
