@@ -14,6 +14,7 @@ from PIL import Image
 
 from campaigns.models import Campaign, Petition
 from releasenow.lib import l10n
+from signatures.tests.conftest import post_form
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +166,9 @@ def test_every_public_page_reads_in_its_language_with_correct_dates_and_numbers(
     strings = interface_strings(language) if language != "en" else []
     problems = []
     pages = [(path, client.get(f"/{language}{path}")) for path in PUBLIC_PAGES]
-    pages.append(("sign with errors", client.post(f"/{language}/manifesto/sign/", {"email": "x"})))
+    pages.append(
+        ("sign with errors", post_form(client, f"/{language}/manifesto/sign/", {"email": "x"}))
+    )
     for path, response in pages:
         assert response.status_code == 200, path
         text = VisibleText.of(response.content.decode(), language)
