@@ -1,6 +1,7 @@
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -39,6 +40,19 @@ class TranslatableAdmin(ParlerAdmin):
 
     def get_list_display(self, request):
         return [*super().get_list_display(request), "translation_status"]
+
+
+def warn_about_missing_imprint(request: HttpRequest) -> None:
+    """Until the publisher, postal address and contact e-mail are filled in, staff are told on
+    the admin's front page and the campaign's pages; public pages leave them out meanwhile."""
+    campaign = Campaign.objects.current()
+    missing = campaign.missing_imprint_details() if campaign else []
+    if missing:
+        messages.warning(
+            request,
+            f"The imprint is incomplete: fill in the campaign's {', '.join(missing)}. Until "
+            "then the imprint and privacy pages name no publisher or contact address.",
+        )
 
 
 class PartnerInline(admin.TabularInline):
@@ -123,6 +137,15 @@ class CampaignAdmin(TranslatableAdmin):
     list_display = ["__str__", "key", "hashtag", "launched_on"]
     inlines = [PartnerInline]
 
+    def changelist_view(self, request, extra_context=None):
+        warn_about_missing_imprint(request)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            warn_about_missing_imprint(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 @admin.register(Petition)
 class PetitionAdmin(TranslatableAdmin):
@@ -149,13 +172,19 @@ class QuoteAdmin(TranslatableAdmin):
 
 @admin.register(Figure)
 class FigureAdmin(TranslatableAdmin):
-    list_display = ["__str__", "key", "qualifier", "value", "as_of", "source"]
+    list_display = [
+        "__str__", "key", "qualifier", "value", "as_of", "source", "in_brief", "verified",
+    ]  # fmt: skip
+    list_filter = ["in_brief", "verified"]
 
 
 class ChartPointInline(admin.TabularInline):
     model = ChartPoint
     extra = 1
-    fields = ["order", "country", "date", "qualifier", "value", "as_of", "source", "source_url"]
+    fields = [
+        "order", "country", "date", "qualifier", "value", "as_of", "source", "source_url",
+        "in_brief", "verified",
+    ]  # fmt: skip
 
 
 @admin.register(Chart)

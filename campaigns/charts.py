@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.utils import formats
+from releasenow.lib import l10n
 
 if TYPE_CHECKING:
     from .models import Chart, ChartPoint
@@ -68,11 +68,13 @@ def bar_geometry(chart: Chart, highlight_country: str = "BY") -> dict:
     return {"width": width, "height": max(row, len(bars) * row), "left": left, "bars": bars}
 
 
-def line_geometry(chart: Chart) -> dict:
-    """A line over time with year ticks, horizontal grid lines and labelled points."""
+def line_geometry(chart: Chart, narrow: bool = False) -> dict:
+    """A line over time with year ticks, horizontal grid lines and labelled points.
+
+    `narrow` draws it for phones (down to 320 px) at the same type size, not scaled down."""
     points = [p for p in chart.points.all() if p.date]
-    width, height = 560, 320
-    left, right, top, bottom = 52, 64, 30, 36
+    width, height = (320, 300) if narrow else (560, 320)
+    left, right, top, bottom = (46, 68, 30, 36) if narrow else (52, 64, 30, 36)
     plot_w, plot_h = width - left - right, height - top - bottom
     if not points:
         return {"width": width, "height": height, "points": [], "path": "", "grid": [], "ticks": []}
@@ -87,22 +89,40 @@ def line_geometry(chart: Chart) -> dict:
     def y_of(value: float) -> float:
         return round(top + plot_h * (1 - value / y_max), 1)
 
-    drawn = []
+    # On a phone, points closer than a label's width to the next labelled one stay unlabelled
+    # (the table below the chart has every value); the newest is always labelled.
+    labelled, next_x = set(), None
+    for index in range(len(points) - 1, -1, -1):
+        x = x_of(points[index].date)
+        if not narrow or next_x is None or next_x - x >= 34:
+            labelled.add(index)
+            next_x = x
+    drawn, labelled_before = [], []
     for index, p in enumerate(points):
         x, y = x_of(p.date), y_of(float(p.value))
-        label = {"x": x, "y": y, "label": short_value(p), "dx": 0, "dy": -12, "anchor": "middle"}
+        label = {
+            "x": x,
+            "y": y,
+            "value": short_value(p),
+            "label": short_value(p) if index in labelled else "",
+            "date": p.label,
+            "dx": 0,
+            "dy": -12,
+            "anchor": "middle",
+        }
         if index == len(points) - 1 and index > 0:
             # The newest point is labelled to its right, where nothing else is drawn.
             label.update(dx=9, dy=5, anchor="start")
-        elif drawn and x - drawn[-1]["x"] < 56 and drawn[-1]["dy"] < 0:
+        elif (
+            labelled_before and x - labelled_before[-1]["x"] < 56 and labelled_before[-1]["dy"] < 0
+        ):
             # Neighbours closer than a label's width take turns above and below the line.
             label["dy"] = 26
         drawn.append(label)
+        if label["label"]:
+            labelled_before.append(label)
     step = nice_ceiling(y_max / 4)
-    grid = [
-        {"y": y_of(v), "label": formats.number_format(v, force_grouping=True)}
-        for v in range(0, y_max + 1, step)
-    ]
+    grid = [{"y": y_of(v), "label": l10n.number(v)} for v in range(0, y_max + 1, step)]
     ticks = [
         {"x": x_of(datetime.date(year, 1, 1)), "label": str(year)}
         for year in range(first.year + 1, last.year + 1)

@@ -72,8 +72,18 @@ class Kind:
         )
 
 
-POINT_FIELDS = ("country", "date", "value", "qualifier", "as_of", "source", "source_url")
-SOURCED = ("value", "qualifier", "as_of", "source", "source_url")
+POINT_FIELDS = (
+    "country",
+    "date",
+    "value",
+    "qualifier",
+    "as_of",
+    "source",
+    "source_url",
+    "in_brief",
+    "verified",
+)
+SOURCED = ("value", "qualifier", "as_of", "source", "source_url", "in_brief", "verified")
 
 # In load order: a kind comes after the kinds it refers to.
 KINDS = [
@@ -87,7 +97,7 @@ KINDS = [
     Kind(
         "campaign",
         Campaign,
-        fields=("hashtag", "launched_on", "contact_email"),
+        fields=("hashtag", "launched_on", "contact_email", "publisher", "postal_address", "names"),
         refs={"petition": (Petition, "slug")},
     ),
     Kind(

@@ -7,22 +7,35 @@ page says so (`Translatable.is_fallback`).
 
 from __future__ import annotations
 
+import datetime
 import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from django.utils import formats
 from django.utils.translation import get_language, gettext
 from django_countries.fields import CountryField
 from parler.models import TranslatableModel, TranslatedFields
 
+from releasenow.lib import l10n
 from releasenow.lib.countries import country_name
 
 from .charts import bar_geometry, line_geometry
 
 SOURCE_LANGUAGE = settings.PARLER_DEFAULT_LANGUAGE_CODE
+
+
+def is_document_url(url: str) -> bool:
+    """A link to one document rather than a site's homepage (`/`, `/en`, `/en/`)."""
+    parts = urlsplit(url or "")
+    segments = [s for s in parts.path.split("/") if s]
+    if parts.query:
+        return True
+    return bool(segments) and not (len(segments) == 1 and len(segments[0]) <= 3)
+
+
 META_FIELDS = ("translation_of", "reviewed")
 
 
@@ -141,6 +154,12 @@ class Petition(Translatable):
         return self.safe_translation_getter("title", any_language=True) or self.slug
 
     @property
+    def shows_count(self) -> bool:
+        """Headers show the count from SIGNATURE_COUNT_SHOWN_FROM on; below it, "0 people
+        signed" would discourage, so they invite visitors to be among the first."""
+        return self.signature_count >= settings.SIGNATURE_COUNT_SHOWN_FROM
+
+    @property
     def pre_moderated(self) -> bool:
         return self.moderation == self.Moderation.PRE
 
@@ -160,7 +179,22 @@ class Campaign(Translatable):
     key = models.SlugField(unique=True)
     hashtag = models.CharField(max_length=100, blank=True, help_text="Without the #.")
     launched_on = models.DateField(null=True, blank=True)
-    contact_email = models.EmailField(blank=True)
+    contact_email = models.EmailField(
+        blank=True, help_text="Where visitors write, e.g. about their data. Shown on every page."
+    )
+    # Who answers for the site (imprint); pages mention only what is filled in here.
+    publisher = models.CharField(
+        max_length=200, blank=True, help_text="The organisation legally responsible for the site."
+    )
+    postal_address = models.TextField(blank=True, help_text="The publisher's postal address.")
+    # Proper nouns (partners, sources) as readers of each language write them.
+    names = models.JSONField(
+        "names per language",
+        default=dict,
+        blank=True,
+        help_text="Names of organisations and people as written in each language, e.g. "
+        '{"Viasna": {"be": "Вясна", "ru": "Вясна"}}. Names not listed are shown as they are.',
+    )
     petition = models.ForeignKey(
         Petition,
         on_delete=models.SET_NULL,
@@ -184,6 +218,23 @@ class Campaign(Translatable):
 
     def __str__(self) -> str:
         return self.safe_translation_getter("name", any_language=True) or self.key
+
+    def local_name(self, name: str, language: str | None = None) -> str:
+        """`name` as readers of the language write it, from `names`; else unchanged."""
+        language = language or get_language() or SOURCE_LANGUAGE
+        return ((self.names or {}).get(name) or {}).get(language) or name
+
+    def missing_imprint_details(self) -> list[str]:
+        """What the imprint and privacy notice still lack; staff are warned in the admin."""
+        return [
+            label
+            for label, value in (
+                ("publisher", self.publisher),
+                ("postal address", self.postal_address),
+                ("contact e-mail", self.contact_email),
+            )
+            if not value.strip()
+        ]
 
 
 # An origin as a Content-Security-Policy source: scheme, host (optionally *.), optional port.
@@ -302,6 +353,12 @@ class Quote(Translatable):
         text=models.TextField(
             "translation", blank=True, help_text="Empty in the quote's original language."
         ),
+        speaker_name=models.CharField(
+            "speaker's name",
+            max_length=200,
+            blank=True,
+            help_text="In this language's script; empty to show the name as written above.",
+        ),
         speaker_role=models.CharField("speaker's role", max_length=200, blank=True),
         source=models.CharField("source", max_length=300, blank=True),
     )
@@ -311,6 +368,10 @@ class Quote(Translatable):
 
     def __str__(self) -> str:
         return f"{self.speaker}: {self.original_text[:50]}"
+
+    @property
+    def speaker_local(self) -> str:
+        return self.safe_translation_getter("speaker_name") or self.speaker
 
     def shown_text(self) -> str:
         """The quote in the visitor's language when translated, else in the original."""
@@ -340,13 +401,36 @@ class SourcedValue(models.Model):
     as_of = models.DateField("as of", null=True, blank=True)
     source = models.CharField(max_length=200, blank=True)
     source_url = models.URLField(blank=True)
+    # A number the campaign's brief states is shown as it is; any other needs the exact source
+    # document and a member of staff who checked the number against it.
+    in_brief = models.BooleanField(
+        "stated in the campaign's brief",
+        default=False,
+        help_text="The campaign's own texts state this number.",
+    )
+    verified = models.BooleanField(
+        "verified by staff",
+        default=False,
+        help_text="A member of staff checked the number against the exact source document "
+        "linked here. Numbers outside the brief are shown only once verified.",
+    )
 
     class Meta:
         abstract = True
 
+    @property
+    def is_public(self) -> bool:
+        return self.in_brief or self.verified
+
+    def clean(self) -> None:
+        super().clean()
+        if self.verified and not self.in_brief and not is_document_url(self.source_url):
+            raise ValidationError(
+                {"source_url": "Link the exact document the number is taken from, not a homepage."}
+            )
+
     def formatted_number(self) -> str:
-        value = int(self.value) if self.value == int(self.value) else self.value
-        return formats.number_format(value, use_l10n=True, force_grouping=True)
+        return l10n.number(self.value)
 
     def display_value(self) -> str:
         """ "more than 1,100" in the visitor's language and number format."""
@@ -409,10 +493,29 @@ class Chart(Translatable):
     def geometry(self) -> dict:
         return bar_geometry(self) if self.kind == self.Kind.BAR else line_geometry(self)
 
+    def narrow_geometry(self) -> dict:
+        """The line chart drawn for phones; bar charts fit any width as they are."""
+        return line_geometry(self, narrow=True) if self.kind == self.Kind.LINE else {}
+
+    @property
+    def is_public(self) -> bool:
+        """A chart is drawn only when every point is from the brief or verified: leaving out
+        the unverified ones would draw a different line than the source's."""
+        points = self.points.all()
+        return bool(points) and all(point.is_public for point in points)
+
+    def as_of(self) -> datetime.date | None:
+        """The date the chart's numbers were true (the latest of its points)."""
+        return max((p.as_of for p in self.points.all() if p.as_of), default=None)
+
+    def shown_points(self) -> list[ChartPoint]:
+        """The points the public sees: from the campaign's brief or verified by staff."""
+        return [point for point in self.points.all() if point.is_public]
+
     def sources(self) -> list[tuple[str, str]]:
         """Distinct (source, url) pairs of the points, in order of appearance."""
         seen: dict[str, str] = {}
-        for point in self.points.all():
+        for point in self.shown_points():
             if point.source and point.source not in seen:
                 seen[point.source] = point.source_url
         return list(seen.items())
@@ -434,7 +537,7 @@ class ChartPoint(SourcedValue):
     def label(self) -> str:
         if self.country:
             return country_name(self.country.code)
-        return formats.date_format(self.date, "YEAR_MONTH_FORMAT") if self.date else ""
+        return l10n.month_year(self.date)
 
 
 class Page(Translatable):

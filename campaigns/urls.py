@@ -9,5 +9,6 @@ urlpatterns = [
     path("manifesto/", views.petition, {"slug": "manifesto"}, name="manifesto"),
     path("privacy/", views.page, {"slug": "privacy"}, name="privacy"),
     path("imprint/", views.page, {"slug": "imprint"}, name="imprint"),
+    path("share/<slug:key>.png", views.share_image, name="share_image"),
     path("<slug:slug>/", views.petition, name="petition"),
 ]

@@ -1,6 +1,15 @@
+from django.conf import settings
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control
+from django.utils.html import strip_tags
+from django.utils.translation import get_language, gettext, ngettext
+from django.views.decorators.http import require_GET
 
+from releasenow.lib import l10n
+
+from . import share_images
 from .models import Campaign, Chart, Figure, Page, Petition, Portrait, Quote, Section
 
 
@@ -30,7 +39,11 @@ def home(request: HttpRequest) -> HttpResponse:
         raise Http404("No campaign content loaded")
     sections = list(Section.objects.prefetch_related("translations"))
     attached = {
-        "figures": group_by_section(Figure.objects.prefetch_related("translations")),
+        "figures": group_by_section(
+            Figure.objects.filter(Q(in_brief=True) | Q(verified=True)).prefetch_related(
+                "translations"
+            )
+        ),
         "charts": group_by_section(Chart.objects.prefetch_related("translations", "points")),
         "portraits": group_by_section(Portrait.objects.prefetch_related("translations")),
         "quotes": group_by_section(Quote.objects.prefetch_related("translations")),
@@ -68,6 +81,51 @@ def petition(request: HttpRequest, slug: str) -> HttpResponse:
         "campaigns/petition.html",
         {"petition": petition, **translation_notes([petition])},
     )
+
+
+@require_GET
+def share_image(request: HttpRequest, key: str) -> HttpResponse:
+    """The share image of the campaign page (`campaign`) or of a petition, in the page's
+    language, with the current count."""
+    campaign = Campaign.objects.current()
+    if campaign is None:
+        raise Http404("No campaign content loaded")
+    if key == "campaign":
+        petition, title = campaign.petition, campaign.tagline or campaign.name
+    else:
+        petition = get_object_or_404(Petition.objects.prefetch_related("translations"), slug=key)
+        title = petition.title
+    count = ""
+    if petition and petition.shows_count:
+        number = l10n.number(petition.signature_count)
+        count = ngettext(
+            "<strong>%(number)s</strong> person signed",
+            "<strong>%(number)s</strong> people signed",
+            petition.signature_count,
+        ) % {"number": number}
+        count = strip_tags(count)
+    elif petition and petition.is_open:
+        count = gettext("Be among the first to sign.")
+    site = f"{campaign.name} · #{campaign.hashtag}" if campaign.hashtag else campaign.name
+    png = share_images.share_image(f"{get_language()}:{key}", title, count, site)
+    response = HttpResponse(png, content_type="image/png")
+    patch_cache_control(response, public=True, max_age=settings.SHARE_IMAGE_MAX_AGE)
+    return response
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(share_images.favicon_ico(), content_type="image/x-icon")
+    patch_cache_control(response, public=True, max_age=86400)
+    return response
+
+
+@require_GET
+def apple_touch_icon(request: HttpRequest) -> HttpResponse:
+    png = share_images.icon_png(180, opaque=True)
+    response = HttpResponse(png, content_type="image/png")
+    patch_cache_control(response, public=True, max_age=86400)
+    return response
 
 
 def page(request: HttpRequest, slug: str) -> HttpResponse:

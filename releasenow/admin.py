@@ -117,6 +117,12 @@ class StaffAdminSite(OTPAdminSite):
     def __init__(self, name: str = "admin") -> None:
         super().__init__(name)
 
+    def index(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        from campaigns.admin import warn_about_missing_imprint
+
+        warn_about_missing_imprint(request)
+        return super().index(request, extra_context)
+
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.method != "POST":
             return super().login(request, extra_context)

@@ -431,3 +431,12 @@ ERASE_TYPE_NUMBER_ABOVE = env_int("ERASE_TYPE_NUMBER_ABOVE", 3)
 DELIVERY_DIR = Path(env("DELIVERY_DIR", str(DATA_DIR / "deliveries")))
 # Hours between scheduled searches for duplicate signatures (0: only when staff start one).
 DUPLICATES_EVERY_HOURS = env_int("DUPLICATES_EVERY_HOURS", 24)
+
+# Visitors (issue 12). Below this many signatures the petition's header invites visitors to be
+# among the first instead of showing a small number.
+SIGNATURE_COUNT_SHOWN_FROM = env_int("SIGNATURE_COUNT_SHOWN_FROM", 100)
+# Share images (Open Graph) are drawn anew at most this often, in seconds.
+SHARE_IMAGE_MAX_AGE = env_int("SHARE_IMAGE_MAX_AGE", 300)
+# A TrueType font with Latin and Cyrillic letters for share images; empty: the first found of
+# DejaVu Sans Bold, Liberation Sans Bold, Noto Sans Bold (Debian: fonts-dejavu-core).
+SHARE_IMAGE_FONT = env("SHARE_IMAGE_FONT", "")

@@ -5,6 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from campaigns import views as campaign_views
 from campaigns.sitemaps import PageSitemap
 from signatures.urls import api_urlpatterns
 
@@ -13,6 +14,9 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt),
+    path("favicon.ico", campaign_views.favicon),
+    path("apple-touch-icon.png", campaign_views.apple_touch_icon),
+    path("apple-touch-icon-precomposed.png", campaign_views.apple_touch_icon),
     path("language/<str:code>/", views.choose_language, name="choose_language"),
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": PageSitemap}}, name="sitemap"),
     path("admin/", admin.site.urls),

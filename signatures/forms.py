@@ -25,6 +25,35 @@ URL_OR_EMAIL = re.compile(r"https?://|www\.|\S@\S|\.(com|org|net|ru|by|io|info)\
 FORMULA_START = ("=", "+", "-", "@")
 AT_RISK_LANGUAGES = ("be", "ru")
 
+# Each message says what to do, not only what went wrong.
+ERROR_MESSAGES = {
+    "full_name": {
+        "required": _("Please write your name."),
+        "min_length": _("Please write your full name: at least 2 letters."),
+    },
+    "email": {
+        "required": _(
+            "Please enter your e-mail address: the link to confirm your signature goes there."
+        ),
+        "invalid": _("Please enter a complete e-mail address, like name@example.org."),
+    },
+    "visibility": {"required": _("Please choose how your signature is shown.")},
+    "privacy_consent": {
+        "required": _(
+            "Please tick the box to say you have read the privacy notice: "
+            "we can only count your signature with it."
+        )
+    },
+}
+# Browsers and password managers fill these in (WCAG 1.3.5, identify input purpose).
+AUTOCOMPLETE = {
+    "full_name": "name",
+    "email": "email",
+    "affiliation": "organization",
+    "city": "address-level2",
+    "country": "country",
+}
+
 
 def clean_text(value: str) -> str:
     """NFC, no invisible, control or bidi-control characters, single spaces. Letters of any
@@ -120,6 +149,10 @@ class SignatureForm(forms.Form):
             self.data = self.data.copy()
             self.data["visibility"] = Signature.Visibility.ANONYMOUS
             self.data["belarus_warning_seen"] = "1"
+        for name, messages in ERROR_MESSAGES.items():
+            self.fields[name].error_messages.update(messages)
+        for name, token in AUTOCOMPLETE.items():
+            self.fields[name].widget.attrs["autocomplete"] = token
 
     def _advise_on_mail_provider(self) -> None:
         """An address at a provider under Russian or Belarusian jurisdiction: the form comes

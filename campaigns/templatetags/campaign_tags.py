@@ -11,7 +11,15 @@ from django.urls import translate_url
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_info, gettext
 
+from releasenow.lib import l10n
+
 register = template.Library()
+
+# Dates and numbers through CLDR patterns of the active language (releasenow/lib/l10n.py).
+register.filter("long_date", l10n.long_date)
+register.filter("month_year", l10n.month_year)
+register.filter("number", l10n.number)
+register.filter("end_of_sentence", l10n.end_of_sentence)
 
 ALLOWED_TAGS = {
     "a",
@@ -46,6 +54,27 @@ def markdown(text: str) -> SafeString:
     """Render staff-written Markdown; the output is sanitised, so a pasted script is inert."""
     html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"])
     return mark_safe(nh3.clean(html, tags=ALLOWED_TAGS))  # noqa: S308 - sanitised by nh3
+
+
+@register.filter
+def markdown_parts(text: str) -> tuple[SafeString, SafeString]:
+    """The rendered text split before its first subheading: the opening, and the rest.
+
+    The sign form sits between them on phones, so that it follows the text's opening."""
+    html = str(markdown(text))
+    cut = html.find("<h2")
+    if cut < 0:
+        return mark_safe(html), mark_safe("")  # noqa: S308 - sanitised by markdown()
+    return mark_safe(html[:cut]), mark_safe(html[cut:])  # noqa: S308 - sanitised by markdown()
+
+
+@register.simple_tag(takes_context=True)
+def local_name(context: template.Context, name: str) -> str:
+    """A partner's or source's name as the page's language writes it (the campaign's `names`)."""
+    campaign = context.get("campaign")
+    if callable(campaign):  # the context processor's lazy lookup
+        campaign = campaign()
+    return campaign.local_name(name) if campaign and name else name
 
 
 @register.simple_tag(takes_context=True)

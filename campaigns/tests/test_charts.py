@@ -45,3 +45,22 @@ def test_line_points_run_left_to_right_in_time_and_up_with_value():
 def test_empty_line_chart_draws_nothing():
     chart = Chart.objects.create(key="e", kind="line")
     assert chart.geometry()["points"] == []
+
+
+def test_the_text_alternatives_of_charts_carry_their_dates(client, content):
+    from campaigns.models import ChartPoint
+
+    ChartPoint.objects.filter(chart__key="prisoner_history").update(verified=True)
+    html = client.get("/en/").content.decode()
+    assert "inhabitants), as of May 2025: Belarus 140; Azerbaijan 56" in html
+    assert "December 2020: 169; January 2022: 978" in html  # each value with its date
+
+
+def test_the_line_chart_is_drawn_again_for_phones_at_the_same_type_size():
+    chart = Chart.objects.create(key="n", kind="line")
+    for year, value in ((2021, 100), (2022, 300), (2023, 200)):
+        ChartPoint.objects.create(chart=chart, date=datetime.date(year, 1, 1), value=value)
+    wide, narrow = chart.geometry(), chart.narrow_geometry()
+    assert narrow["width"] <= 320 < wide["width"]
+    assert [p["date"] for p in narrow["points"]] == ["January 2021", "January 2022", "January 2023"]
+    assert max(p["x"] for p in narrow["points"]) <= narrow["right"]

@@ -49,12 +49,35 @@ def test_per_million_chart_is_an_accessible_inline_svg_with_sources(client, cont
     assert "<table>" in chart  # the same numbers as a table
 
 
+def test_a_chart_with_points_outside_the_brief_waits_for_staff_verification(client, content):
+    assert 'id="chart-prisoner_history"' not in client.get("/en/").content.decode()
+    assert 'id="chart-per_million"' in client.get("/en/").content.decode()  # all in the brief
+
+
+def test_verified_points_need_the_exact_source_document():
+    from django.core.exceptions import ValidationError
+
+    from campaigns.models import ChartPoint
+
+    point = ChartPoint(value=169, source="Viasna", source_url="https://spring96.org/en")
+    point.verified = True
+    with pytest.raises(ValidationError):
+        point.clean()
+    point.source_url = "https://spring96.org/en/news/101120"
+    point.clean()
+    point.verified, point.in_brief, point.source_url = False, True, ""
+    point.clean()  # the brief's own numbers cite the brief
+
+
 def test_prisoner_history_is_a_line_chart_of_every_point(client, content):
+    from campaigns.models import ChartPoint
+
+    ChartPoint.objects.filter(chart__key="prisoner_history").update(verified=True)
     html = client.get("/en/").content.decode()
     chart = html[html.index('id="chart-prisoner_history"') :]
     chart = chart[: chart.index("</figure>")]
     assert "<polyline" in chart
-    assert chart.count('<circle class="dot"') == 7
+    assert chart.count('<circle class="dot"') == 2 * 7  # drawn wide, and narrow for phones
     for label in ("169", "978", "1,452", "1,374", "1,265", "≈1,200", "&gt;1,100"):
         assert label in chart
 
@@ -162,7 +185,7 @@ def test_open_graph_and_twitter_metadata_per_page_and_language(client, content):
     )
     assert '<meta property="og:locale" content="fr_FR">' in html
     assert 'property="og:url" content="http://127.0.0.1:8000/fr/manifesto/"' in html
-    assert 'property="og:image" content="http://127.0.0.1:8000/static/img/share.' in html
+    assert 'property="og:image" content="http://127.0.0.1:8000/fr/share/manifesto.png"' in html
     assert '<meta name="twitter:card" content="summary_large_image">' in html
 
 

@@ -64,7 +64,8 @@ def test_pages_say_a_translation_is_unreviewed_until_staff_review_it(client, con
     translate(petition, "de", title="Die Zeit der Freilassung ist jetzt", body="Text")
     html = client.get("/de/manifesto/").content.decode()
     assert "Translation from English, not yet reviewed" in html or "nicht" in html
-    assert 'hreflang="en" lang="en">' in html  # the English text is the one signed
+    # The English text is the one signed; the link's words are German, so not marked lang="en".
+    assert 'hreflang="en">' in html and 'hreflang="en" lang="en">' not in html
     translation = petition.get_translation("de")
     translation.reviewed = True
     translation.save()

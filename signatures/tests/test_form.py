@@ -97,7 +97,8 @@ def test_names_are_nfc_normalised_and_stripped_of_controls_and_bidi_overrides():
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"full_name": ""}, "full_name", "This field is required"),
+        ({"full_name": ""}, "full_name", "Please write your name"),
+        ({"full_name": "X"}, "full_name", "at least 2 letters"),
         ({"full_name": "x" * 121}, "full_name", "at most 120"),
         ({"full_name": "Visit https://spam.example"}, "full_name", "web or e-mail addresses"),
         ({"full_name": "mail me at a@b.org"}, "full_name", "web or e-mail addresses"),
@@ -106,10 +107,11 @@ def test_names_are_nfc_normalised_and_stripped_of_controls_and_bidi_overrides():
         ({"full_name": "12345"}, "full_name", "with letters"),
         ({"affiliation": "+Journalist"}, "affiliation", "may not start with"),
         ({"city": "www.city.example"}, "city", "web or e-mail addresses"),
-        ({"email": "not-an-address"}, "email", "valid email"),
+        ({"email": "not-an-address"}, "email", "like name@example.org"),
+        ({"email": ""}, "email", "the link to confirm your signature goes there"),
         ({"country": "XX"}, "country", "valid choice"),
         ({"visibility": "everyone"}, "visibility", "valid choice"),
-        ({"privacy_consent": None}, "privacy_consent", "This field is required"),
+        ({"privacy_consent": None}, "privacy_consent", "Please tick the box"),
     ],
 )
 def test_bad_input_is_explained_next_to_its_field_and_nothing_typed_is_lost(
@@ -130,7 +132,34 @@ def test_bad_input_is_explained_next_to_its_field_and_nothing_typed_is_lost(
 
 def test_errors_are_in_the_visitors_language(client, manifesto):
     html = sign(client, language="de", full_name="").content.decode()
-    assert "Dieses Feld ist zwingend erforderlich" in html  # Django's own German catalogue
+    assert "Bitte schreiben Sie Ihren Namen." in html
+    html = sign(client, language="de", full_name="x" * 121).content.decode()
+    assert "höchstens 120 Zeichen" in html  # Django's own German catalogue
+
+
+def test_the_error_summary_takes_the_focus_and_links_to_each_field(client, manifesto):
+    html = sign(client, full_name="", email="x", privacy_consent=None).content.decode()
+    summary = html[html.index('id="form-errors"') :]
+    summary = summary[: summary.index("</div>")]
+    assert "autofocus" in html[html.index('<div class="form-errors"') :][:200]
+    assert re.findall(r'href="#([a-z_0-9]+)"', summary) == [
+        "id_full_name",
+        "id_email",
+        "id_privacy_consent",
+    ]
+
+
+def test_fields_say_what_browsers_may_fill_in(client, manifesto):
+    html = client.get("/en/manifesto/").content.decode()
+    for field, token in (
+        ("full_name", "name"),
+        ("email", "email"),
+        ("affiliation", "organization"),
+        ("city", "address-level2"),
+        ("country", "country"),
+    ):
+        tag = re.search(rf'<(input|select)[^>]*name="{field}"[^>]*>', html).group(0)
+        assert f'autocomplete="{token}"' in tag
 
 
 XSS = '"><script>alert(1)</script><img src=x onerror=alert(2)>'

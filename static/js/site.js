@@ -17,14 +17,29 @@
     });
   });
 
+  // The phone's "Sign" button steps aside while the form itself is on screen.
+  var dock = document.querySelector(".sign-dock");
+  var panel = document.getElementById("sign");
+  if (dock && panel && window.IntersectionObserver) {
+    new IntersectionObserver(function (entries) {
+      dock.classList.toggle("is-away", entries[0].isIntersecting);
+    }).observe(panel);
+  }
+
   var form = document.querySelector(".sign-form");
   if (!form) return;
+
+  // After a failed submit the error summary takes the focus (autofocus does it without script
+  // in most browsers); its links lead to the fields.
+  var summary = form.querySelector("#form-errors");
+  if (summary && document.activeElement !== summary) summary.focus();
 
   // Belarus: show the warning and switch to "not listed" as soon as the country is picked.
   // The server does the same without JavaScript; choosing "listed" again afterwards is respected.
   var country = form.querySelector("#id_country");
   var warning = form.querySelector("#belarus-warning");
   var seen = form.querySelector("[name=belarus_warning_seen]");
+  var status = form.querySelector("#belarus-status");
   var alwaysWarn = warning && !warning.hidden;
   if (country && warning) {
     country.addEventListener("change", function () {
@@ -34,6 +49,7 @@
         var anonymous = form.querySelector("[name=visibility][value=anonymous]");
         if (anonymous) anonymous.checked = true;
         seen.value = "1";
+        if (status) status.textContent = status.dataset.message;  // read out by screen readers
       }
     });
   }
