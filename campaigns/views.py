@@ -1,6 +1,8 @@
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from releasenow.lib.pagecache import public_page, shows_count
+
 from .models import Campaign, Chart, Figure, Page, Petition, Portrait, Quote, Section
 
 
@@ -22,6 +24,7 @@ def group_by_section(objects) -> dict[str, list]:
     return grouped
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     """The campaign page: its sections in order, each with the figures, charts, portraits and
     quotes attached to it."""
@@ -47,6 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
         *sections,
         *(obj for group in attached.values() for objs in group.values() for obj in objs),
     ]
+    shows_count(request, campaign.petition)
     return render(
         request,
         "campaigns/home.html",
@@ -60,9 +64,11 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 def petition(request: HttpRequest, slug: str) -> HttpResponse:
     """A petition's text with its count; the campaign's manifesto lives at /<lang>/manifesto/."""
     petition = get_object_or_404(Petition.objects.prefetch_related("translations"), slug=slug)
+    shows_count(request, petition)
     return render(
         request,
         "campaigns/petition.html",
@@ -70,6 +76,7 @@ def petition(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@public_page
 def page(request: HttpRequest, slug: str) -> HttpResponse:
     page = get_object_or_404(Page.objects.prefetch_related("translations"), slug=slug)
     return render(request, "campaigns/page.html", {"page": page, **translation_notes([page])})

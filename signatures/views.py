@@ -1,7 +1,7 @@
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
@@ -12,6 +12,7 @@ from django_ratelimit.core import is_ratelimited
 
 from campaigns.models import Petition
 from releasenow.lib.crypto import client_digest
+from releasenow.lib.pagecache import public_page, shows_count
 
 from . import challenge
 from .forms import SignatureForm
@@ -35,6 +36,7 @@ def rate_key(group: str, request: HttpRequest) -> str:
 # and without the token the manifesto page stays cacheable on a viral day.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@public_page
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = open_petition(slug)
     form = SignatureForm(initial=SignatureForm.initial_for())
@@ -50,18 +52,22 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                 rate=settings.SIGNING_RATE_LIMIT,
                 increment=True,
             )
+            challenge_passed = challenge.verify(form.cleaned_data["altcha"])
             try:
-                signature, created = Signature.submit(
-                    petition,
-                    form.cleaned_data,
-                    language=get_language(),
-                    challenge_passed=challenge.verify(form.cleaned_data["altcha"]),
-                    held=held,
-                )
-                if created or signature.status == Signature.Status.PENDING:
-                    send_signature_email.enqueue(signature.pk, "confirm")
-                else:
-                    send_signature_email.enqueue(signature.pk, "already-signed")
+                # One short transaction: the signature and its e-mail task are stored together
+                # (a process killed in between can leave neither without the other).
+                with transaction.atomic():
+                    signature, created = Signature.submit(
+                        petition,
+                        form.cleaned_data,
+                        language=get_language(),
+                        challenge_passed=challenge_passed,
+                        held=held,
+                    )
+                    if created or signature.status == Signature.Status.PENDING:
+                        send_signature_email.enqueue(signature.pk, "confirm")
+                    else:
+                        send_signature_email.enqueue(signature.pk, "already-signed")
             except DatabaseError:
                 log.exception("Signing failed on a database error")
                 return render(
@@ -74,6 +80,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "signatures/sign.html", {"petition": petition, "form": form})
 
 
+@public_page
 def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
     """The same page whether the address was new or had signed before: it reveals nothing."""
     return render(request, "signatures/check_inbox.html", {"petition": open_petition(slug)})
@@ -127,6 +134,7 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     )
 
 
+@public_page
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     """All public signatories: verified former political prisoners first, then everyone else,
     newest first, a page at a time by keyset (page 10,000 costs what page 1 costs)."""
@@ -140,6 +148,7 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     if cursor is None:
         former = list(public.former_prisoners().newest_first()[:1000])
     next_cursor = page[PAGE_SIZE - 1].cursor() if len(page) > PAGE_SIZE else None
+    shows_count(request, petition)
     return render(
         request,
         "signatures/signatories.html",
