@@ -215,7 +215,9 @@ class Signature(models.Model):
 
     @classmethod
     def find(cls, petition: Petition, email: str) -> Signature | None:
-        return cls.objects.filter(petition=petition, email_digest=email_digest(email)).first()
+        # By id, not instance, and without ORDER BY: the unique index answers at once.
+        digest = email_digest(email)
+        return cls.objects.filter(petition_id=petition.pk, email_digest=digest).first()
 
     def set_email(self, email: str) -> None:
         self.email_encrypted = encrypt_email(email)

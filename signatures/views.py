@@ -38,7 +38,9 @@ def rate_key(group: str, request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 @public_page
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
-    petition = open_petition(slug)
+    # A POST needs the petition's row only; its texts load when a page is rendered.
+    petition = get_object_or_404(Petition, slug=slug) if request.method == "POST" else None
+    petition = petition or open_petition(slug)
     form = SignatureForm(initial=SignatureForm.initial_for())
     if request.method == "POST" and petition.is_open:
         form = SignatureForm(request.POST)
