@@ -103,7 +103,10 @@ class Connection:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}", *headers]
         if body:
-            head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+            head += [
+                "Content-Type: application/x-www-form-urlencoded",
+                f"Content-Length: {len(body)}",
+            ]
         self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
         try:
             status_line = await self.reader.readline()
@@ -129,7 +132,9 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def sign_load(port: int, clients: int, seconds: float, start_index: int, on_half=None) -> dict:
+async def sign_load(
+    port: int, clients: int, seconds: float, start_index: int, on_half=None
+) -> dict:
     """Each client signs with new addresses, back to back, until the time is up."""
     deadline = time.monotonic() + seconds
     counter = iter(range(start_index, 10**9))
@@ -169,7 +174,11 @@ async def sign_load(port: int, clients: int, seconds: float, start_index: int, o
     latencies.sort()
 
     def pct(q: float) -> float:
-        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else float("nan")
+        return (
+            latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+            if latencies
+            else float("nan")
+        )
 
     return {
         "accepted": len(accepted), "failed": failed[0], "seconds": elapsed,
@@ -192,8 +201,16 @@ async def confirm_all(port: int, paths: list[str], clients: int = 16) -> int:
                 try:
                     if not token:
                         _, headers, html = await conn.request("GET", path)
-                        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1).decode()
-                        cookie = next(c.split(";")[0] for c in headers["set-cookie"] if c.startswith("csrftoken="))
+                        token = (
+                            re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+                            .group(1)
+                            .decode()
+                        )
+                        cookie = next(
+                            c.split(";")[0]
+                            for c in headers["set-cookie"]
+                            if c.startswith("csrftoken=")
+                        )
                     status, _, html = await conn.request(
                         "POST", path, urlencode({"csrfmiddlewaretoken": token}).encode(),
                         headers=[f"Cookie: {cookie}", f"Origin: http://127.0.0.1:{port}"],
@@ -201,7 +218,14 @@ async def confirm_all(port: int, paths: list[str], clients: int = 16) -> int:
                     if status == 200 and b"Thank you" in html:
                         done[0] += 1
                     break
-                except (OSError, ConnectionError, asyncio.IncompleteReadError, AttributeError, StopIteration, KeyError):
+                except (
+                    OSError,
+                    ConnectionError,
+                    asyncio.IncompleteReadError,
+                    AttributeError,
+                    StopIteration,
+                    KeyError,
+                ):
                     token = ""
                     await asyncio.sleep(0.1)
         conn.close()
@@ -324,15 +348,28 @@ def machine() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=float, default=8, help="seconds of each page run (wrk)")
-    parser.add_argument("--sign-duration", type=float, default=20, help="seconds of signing under page load")
+    parser.add_argument(
+        "--sign-duration", type=float, default=20, help="seconds of signing under page load"
+    )
     parser.add_argument("--sign-clients", type=int, default=64)
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
-    parser.add_argument("--size", type=int, default=100_000, help="signatures seeded for the flat-with-size check (0: skip)")
-    parser.add_argument("--postgres", metavar="URL", help="DATABASE_URL to use (its signatures are deleted)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=100_000,
+        help="signatures seeded for the flat-with-size check (0: skip)",
+    )
+    parser.add_argument(
+        "--postgres", metavar="URL", help="DATABASE_URL to use (its signatures are deleted)"
+    )
     parser.add_argument("--redis", metavar="URL", help="REDIS_URL to use")
-    parser.add_argument("--nginx", action="store_true", help="also measure through the shipped nginx config")
+    parser.add_argument(
+        "--nginx", action="store_true", help="also measure through the shipped nginx config"
+    )
     parser.add_argument("--web-concurrency", default=os.environ.get("WEB_CONCURRENCY", "2"))
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -347,9 +384,11 @@ def main() -> None:
     site = LocalSite(folder, env)
     nginx = None
     print(f"machine: {machine()}")
-    print(f"site: {'PostgreSQL' if args.postgres else 'SQLite'} + {'Redis' if args.redis else 'no Redis'}, "
-          f"gunicorn {args.web_concurrency} workers x {os.environ.get('GUNICORN_THREADS', '4')} threads, "
-          f"worker: 1 db_worker, DATA_DIR {site.data_dir}")
+    print(
+        f"site: {'PostgreSQL' if args.postgres else 'SQLite'} + {'Redis' if args.redis else 'no Redis'}, "
+        f"gunicorn {args.web_concurrency} workers x {os.environ.get('GUNICORN_THREADS', '4')} threads, "
+        f"worker: 1 db_worker, DATA_DIR {site.data_dir}"
+    )
     site.setup()
     if args.postgres:
         reset(site)
@@ -359,24 +398,45 @@ def main() -> None:
     try:
         html = subprocess.run(["curl", "-s", f"{base}/en/"], capture_output=True, text=True).stdout
         static = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', html).group(1)
-        size = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{size_download}", "-H",
-                               "Accept-Encoding: gzip", f"{base}/en/manifesto/"], capture_output=True, text=True).stdout
+        size = subprocess.run(
+            [
+                "curl",
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{size_download}",
+                "-H",
+                "Accept-Encoding: gzip",
+                f"{base}/en/manifesto/",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout
         for path in ("/en/", "/en/manifesto/", static):  # warm the caches
             subprocess.run(["curl", "-s", "-o", "/dev/null", base + path], check=True)
 
-        print(f"\n1. Pages alone, wrk -c{args.connections}, {args.duration:.0f} s each (manifesto {int(size):,} bytes gzipped)")
+        print(
+            f"\n1. Pages alone, wrk -c{args.connections}, {args.duration:.0f} s each (manifesto {int(size):,} bytes gzipped)"
+        )
         pages = {
-            "manifesto /en/manifesto/": wrk(base + "/en/manifesto/", args.duration, args.connections),
+            "manifesto /en/manifesto/": wrk(
+                base + "/en/manifesto/", args.duration, args.connections
+            ),
             "home page /en/": wrk(base + "/en/", args.duration, args.connections),
-            f"static file {static.rsplit('/', 1)[1]}": wrk(base + static, args.duration, args.connections),
+            f"static file {static.rsplit('/', 1)[1]}": wrk(
+                base + static, args.duration, args.connections
+            ),
         }
         static_rps = list(pages.values())[-1]["rps"]
         for label, r in pages.items():
             ratio = r["rps"] / static_rps
             show(label, r, f"{ratio:4.0%} of static" if "static" not in label else "")
 
-        print(f"\n2. Signing, {args.sign_clients} clients for {args.sign_duration:.0f} s, "
-              f"while wrk -c{args.connections} reads the manifesto; kill -9 of one web worker half-way")
+        print(
+            f"\n2. Signing, {args.sign_clients} clients for {args.sign_duration:.0f} s, "
+            f"while wrk -c{args.connections} reads the manifesto; kill -9 of one web worker half-way"
+        )
         killed = []
 
         def kill_one() -> None:
@@ -390,12 +450,16 @@ def main() -> None:
              "-H", "Accept-Encoding: gzip", base + "/en/manifesto/"],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
-        signing = asyncio.run(sign_load(site.port, args.sign_clients, args.sign_duration, 0, kill_one))
+        signing = asyncio.run(
+            sign_load(site.port, args.sign_clients, args.sign_duration, 0, kill_one)
+        )
         during = parse_wrk(reader.communicate()[0])
         show("manifesto during signing", during)
-        print(f"  signing: {signing['accepted']:,} accepted in {signing['seconds']:.1f} s = "
-              f"{signing['rate']:,.0f} signatures/s, p50 {signing['p50']:.0f} ms, p99 {signing['p99']:.0f} ms, "
-              f"{signing['failed']} failed requests; killed web worker {killed or 'none'}")
+        print(
+            f"  signing: {signing['accepted']:,} accepted in {signing['seconds']:.1f} s = "
+            f"{signing['rate']:,.0f} signatures/s, p50 {signing['p50']:.0f} ms, p99 {signing['p99']:.0f} ms, "
+            f"{signing['failed']} failed requests; killed web worker {killed or 'none'}"
+        )
 
         print("\n3. Drain, confirm, count")
         began = time.monotonic()
@@ -403,17 +467,23 @@ def main() -> None:
         drain = time.monotonic() - began
         stored = stored_count(site)
         links = confirm_links(site)
-        print(f"  mail queue drained {drain:.0f} s after signing ended ({len(links):,} confirmation mails)")
+        print(
+            f"  mail queue drained {drain:.0f} s after signing ended ({len(links):,} confirmation mails)"
+        )
         began = time.monotonic()
         confirmed = asyncio.run(confirm_all(site.port, links))
         print(f"  confirmed {confirmed:,} through their links in {time.monotonic() - began:.0f} s")
         counted = petition_count(site)
         ok = signing["accepted"] == stored == len(links) == counted
-        print(f"  accepted {signing['accepted']:,} / stored {stored:,} / mailed {len(links):,} / counted {counted:,}"
-              f"   {'all equal' if ok else 'NOT EQUAL'}")
+        print(
+            f"  accepted {signing['accepted']:,} / stored {stored:,} / mailed {len(links):,} / counted {counted:,}"
+            f"   {'all equal' if ok else 'NOT EQUAL'}"
+        )
         if stored > signing["accepted"]:
-            print(f"  ({stored - signing['accepted']} stored whose answer was lost with the killed worker: "
-                  "the signer got an error page, the signature and its mail exist)")
+            print(
+                f"  ({stored - signing['accepted']} stored whose answer was lost with the killed worker: "
+                "the signer got an error page, the signature and its mail exist)"
+            )
 
         flat = {}
         if args.size:
@@ -424,34 +494,57 @@ def main() -> None:
                 time.sleep(args.duration and 1)
                 row = {
                     "manifesto": wrk(base + "/en/manifesto/", args.duration / 2, args.connections),
-                    "signatories, first page": wrk(base + "/en/manifesto/signatories/", args.duration / 2, args.connections),
+                    "signatories, first page": wrk(
+                        base + "/en/manifesto/signatories/", args.duration / 2, args.connections
+                    ),
                     "signatories, last page": wrk(base + last, args.duration / 2, args.connections),
                 }
-                sign_rate = asyncio.run(sign_load(site.port, args.sign_clients, args.duration / 2, 10**6 * (1 + len(flat))))
-                row["signing"] = {"rps": sign_rate["rate"], "p50": sign_rate["p50"], "p99": sign_rate["p99"], "non2xx": 0}
+                sign_rate = asyncio.run(
+                    sign_load(
+                        site.port, args.sign_clients, args.duration / 2, 10**6 * (1 + len(flat))
+                    )
+                )
+                row["signing"] = {
+                    "rps": sign_rate["rate"],
+                    "p50": sign_rate["p50"],
+                    "p99": sign_rate["p99"],
+                    "non2xx": 0,
+                }
                 flat[total] = row
                 print(f"  {total:,} signatures (seeded in {seconds:.0f} s):")
                 for label, r in row.items():
                     show(label, r)
             small, large = flat[1000], flat[args.size]
             for label in small:
-                print(f"  {label:<34} at {args.size:,}: {large[label]['rps'] / small[label]['rps']:5.0%} of the figure at 1,000")
+                print(
+                    f"  {label:<34} at {args.size:,}: {large[label]['rps'] / small[label]['rps']:5.0%} of the figure at 1,000"
+                )
 
         through = None
         if args.nginx and localnginx.nginx_binary():
-            nginx, https_port, _ = localnginx.start(folder / "nginx", app_port=site.port, data_dir=site.data_dir, workers=2)
-            through = wrk(f"https://127.0.0.1:{https_port}/en/manifesto/", args.duration, args.connections)
+            nginx, https_port, _ = localnginx.start(
+                folder / "nginx", app_port=site.port, data_dir=site.data_dir, workers=2
+            )
+            through = wrk(
+                f"https://127.0.0.1:{https_port}/en/manifesto/", args.duration, args.connections
+            )
             print("\n5. Through the shipped nginx configuration (TLS, micro-cache)")
             show("manifesto via nginx (https)", through)
 
-        print("\nSummary against the targets of issue 10 (goals, not assertions; shared 2-core machine)")
+        print(
+            "\nSummary against the targets of issue 10 (goals, not assertions; shared 2-core machine)"
+        )
         m, h = pages["manifesto /en/manifesto/"], pages["home page /en/"]
-        print(f"  pages from the app server: manifesto {m['rps']:,.0f}, home {h['rps']:,.0f} req/s "
-              f"(target {TARGET_PAGES:,}); {m['rps'] / static_rps:.0%} / {h['rps'] / static_rps:.0%} of the static "
-              f"file's {static_rps:,.0f} (target {TARGET_STATIC_RATIO:.0%}); p99 {m['p99']:.0f} / {h['p99']:.0f} ms (target < 100)")
-        print(f"  signing: {signing['rate']:,.0f} accepted/s at {args.sign_clients} clients (target {TARGET_SIGNING}), "
-              f"p99 {signing['p99']:.0f} ms (target < 250), pages meanwhile {during['rps']:,.0f} req/s (target 1,000); "
-              f"accepted = stored = mailed = counted: {'yes' if ok else 'no'}")
+        print(
+            f"  pages from the app server: manifesto {m['rps']:,.0f}, home {h['rps']:,.0f} req/s "
+            f"(target {TARGET_PAGES:,}); {m['rps'] / static_rps:.0%} / {h['rps'] / static_rps:.0%} of the static "
+            f"file's {static_rps:,.0f} (target {TARGET_STATIC_RATIO:.0%}); p99 {m['p99']:.0f} / {h['p99']:.0f} ms (target < 100)"
+        )
+        print(
+            f"  signing: {signing['rate']:,.0f} accepted/s at {args.sign_clients} clients (target {TARGET_SIGNING}), "
+            f"p99 {signing['p99']:.0f} ms (target < 250), pages meanwhile {during['rps']:,.0f} req/s (target 1,000); "
+            f"accepted = stored = mailed = counted: {'yes' if ok else 'no'}"
+        )
         print(f"  weight: manifesto HTML {int(size):,} bytes gzipped")
         if through:
             print(f"  behind nginx: {through['rps']:,.0f} req/s (target 20,000)")
