@@ -51,3 +51,18 @@ def _fresh_page_cache(settings, tmp_path):
             "LOCATION": f"pages-{tmp_path}",
         },
     }
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on a free port, with Django's settings pointing at it as a
+    production site's would (EMAIL_HOST, no TLS on localhost)."""
+    from mail.testing import SMTPServer
+
+    with SMTPServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_TIMEOUT = 5
+        yield server

@@ -251,8 +251,8 @@ def stored_count(site: LocalSite) -> int:
 
 def pending_mail(site: LocalSite) -> int:
     return int(query(site, """
-        from django_tasks_db.models import DBTaskResult
-        print(DBTaskResult.objects.filter(status__in=["READY", "RUNNING"], task_path__contains="send_signature_email").count())
+        from mail.models import OutgoingMail
+        print(OutgoingMail.objects.filter(status__in=["queued", "sending"]).count())
     """))  # fmt: skip
 
 
@@ -282,10 +282,12 @@ def reset(site: LocalSite) -> None:
     query(site, """
         from campaigns.models import Petition
         from django_tasks_db.models import DBTaskResult
+        from mail.models import OutgoingMail
         from signatures.models import AuditEntry, CountryCount, Signature, SigningStat
         AuditEntry.objects.all().delete(); Signature.objects.all().delete()
         CountryCount.objects.all().delete(); SigningStat.objects.all().delete()
-        DBTaskResult.objects.all().delete(); Petition.objects.update(signature_count=0)
+        DBTaskResult.objects.all().delete(); OutgoingMail.objects.all().delete()
+        Petition.objects.update(signature_count=0)
         print("ok")
     """)  # fmt: skip
 
@@ -336,8 +338,21 @@ def last_signatories_path(site: LocalSite) -> str:
 
 
 def transferred(url: str) -> int:
-    out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{size_header}",
-                          "-H", "Accept-Encoding: gzip", url], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download} %{size_header}",
+            "-H",
+            "Accept-Encoding: gzip",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout
     return sum(int(n) for n in out.split())
 
 
@@ -347,7 +362,6 @@ def page_weight(base: str, path: str) -> int:
     html = subprocess.run(["curl", "-s", base + path], capture_output=True, text=True).stdout
     linked = set(re.findall(r'(?:src|href)="(/(?:static|media)/[^"]+)"', html))
     return transferred(base + path) + sum(transferred(base + url) for url in linked)
-
 
 
 def machine() -> str:

@@ -8,6 +8,7 @@ fresh clone run on SQLite on a laptop. Production differs by data, not by code: 
 import os
 import secrets
 from collections.abc import Callable
+from email.utils import formataddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -106,6 +107,7 @@ INSTALLED_APPS = [
     "csp",
     "campaigns",
     "signatures",
+    "mail",
 ]
 
 MIDDLEWARE = [
@@ -232,8 +234,12 @@ STORAGES = {
 
 # E-mail: SMTP when EMAIL_URL or EMAIL_HOST is set; otherwise one .eml file per message in
 # DATA_DIR/outbox, so a newcomer can read what the site sends.
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Release NO:W <noreply@localhost>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The sender is built with the standard library (a colon or Cyrillic in the name is quoted or
+# encoded); DEFAULT_FROM_EMAIL, if set, is used as it is and checked at start-up.
+EMAIL_FROM_NAME = env("EMAIL_FROM_NAME", "Release NO:W")
+EMAIL_FROM_ADDRESS = env("EMAIL_FROM_ADDRESS", "noreply@localhost")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or formataddr((EMAIL_FROM_NAME, EMAIL_FROM_ADDRESS))
+SERVER_EMAIL = env("SERVER_EMAIL") or DEFAULT_FROM_EMAIL
 EMAIL_OUTBOX_DIR = DATA_DIR / "outbox"
 if env("EMAIL_URL"):
     _mail = urlsplit(env("EMAIL_URL"))
@@ -335,6 +341,23 @@ LOGGING = {
 }
 
 ADMINS = [("Admin", a) for a in env_list("ADMINS", [])]
+
+# --- Outgoing mail (issue 8) ------------------------------------------------------------------
+# Every message is queued in the database and sent by the worker in batches over one SMTP
+# connection (see mail/). Temporary failures wait these many seconds before each new attempt
+# (more than a day in all), then count as permanent.
+_RETRY_DELAYS = "60,300,900,3600,10800,21600,43200,43200"  # 1 min … 12 h: 34 hours in all
+EMAIL_RETRY_DELAYS = [int(x) for x in env_list("EMAIL_RETRY_DELAYS", _RETRY_DELAYS.split(","))]
+EMAIL_BATCH_SIZE = env_int("EMAIL_BATCH_SIZE", 100)
+# A message claimed by a sender that died (kill -9) is sent again after this many seconds.
+EMAIL_CLAIM_TIMEOUT = env_int("EMAIL_CLAIM_TIMEOUT", 900)
+# A background task "running" for longer than this lost its worker and is run again.
+TASK_RUNNING_TIMEOUT = env_int("TASK_RUNNING_TIMEOUT", 900)
+# Mail a visitor's submission may cause (confirmation, "already signed"): per address (keyed
+# digest) and per network. Beyond them the visitor sees the same page and nothing is sent.
+MAIL_LIMIT_PER_ADDRESS = env("MAIL_LIMIT_PER_ADDRESS", "1/10m")
+MAIL_LIMIT_PER_ADDRESS_DAILY = env("MAIL_LIMIT_PER_ADDRESS_DAILY", "4/d")
+MAIL_LIMIT_PER_NETWORK = env("MAIL_LIMIT_PER_NETWORK", "200/h")
 
 # Launch day (issue 10): whole anonymous public pages are cached in the shared "pages" cache
 # (releasenow/lib/pagecache.py), renewed on any content save, the count filled in live.

@@ -8,8 +8,12 @@ class SignaturesConfig(AppConfig):
 
     def ready(self) -> None:
         from campaigns.models import Petition
+        from mail.signals import mail_failed
+
+        from .emails import record_failure
 
         post_save.connect(relist_on_moderation_change, sender=Petition)
+        mail_failed.connect(record_failure, dispatch_uid="signatures.record_failure")
 
 
 def relist_on_moderation_change(sender, instance, **kwargs) -> None:

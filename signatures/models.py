@@ -375,10 +375,29 @@ class Signature(models.Model):
             locked.updates_consent = False
             locked._settle(was_counted, old_country)
             AuditEntry.objects.filter(signature=locked).update(before={}, after={})
+            locked.erase_traces()
             action = "withdrawn on the signer's request" if actor else "withdrawn by the signer"
             AuditEntry.record(locked, actor, action, {}, {})
         self.refresh_from_db()
         return True
+
+    @property
+    def ref(self) -> str:
+        """How queued e-mail names this signature (no personal data)."""
+        return f"signature:{self.pk}"
+
+    def erase_traces(self) -> None:
+        """What else could name the signer: Django admin's change log (it records the name in
+        `object_repr`) and e-mail still waiting to be sent to them."""
+        from django.contrib.admin.models import LogEntry
+        from django.contrib.contenttypes.models import ContentType
+
+        from mail.models import OutgoingMail
+
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Signature), object_id=str(self.pk)
+        ).delete()
+        OutgoingMail.objects.cancel(self.ref)
 
     # Staff actions -------------------------------------------------------------------------
 

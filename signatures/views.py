@@ -12,12 +12,13 @@ from django_ratelimit.core import is_ratelimited
 
 from campaigns.models import Petition
 from releasenow.lib.crypto import client_digest
+from releasenow.lib.emails import mail_allowed
 from releasenow.lib.pagecache import public_page, shows_count
 
 from . import challenge
+from .emails import queue_signature_email, queue_withdrawn_email
 from .forms import SignatureForm
 from .models import CountryCount, Signature
-from .tasks import send_signature_email, send_withdrawn_email
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                 increment=True,
             )
             challenge_passed = challenge.verify(form.cleaned_data["altcha"])
+            mail = mail_allowed(request, form.cleaned_data["email"])
             try:
-                # One short transaction: the signature and its e-mail task are stored together
+                # One short transaction: the signature and its e-mail are stored together
                 # (a process killed in between can leave neither without the other).
                 with transaction.atomic():
                     signature, created = Signature.submit(
@@ -66,10 +68,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                         challenge_passed=challenge_passed,
                         held=held,
                     )
-                    if created or signature.status == Signature.Status.PENDING:
-                        send_signature_email.enqueue(signature.pk, "confirm")
-                    else:
-                        send_signature_email.enqueue(signature.pk, "already-signed")
+                    if mail:
+                        pending = created or signature.status == Signature.Status.PENDING
+                        queue_signature_email(signature, "confirm" if pending else "already-signed")
             except DatabaseError:
                 log.exception("Signing failed on a database error")
                 return render(
@@ -125,9 +126,9 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     if signature.status == Signature.Status.WITHDRAWN:
         return render(request, "signatures/withdrawn.html", {"petition": signature.petition})
     if request.method == "POST":
-        email_encrypted, language = signature.email_encrypted, signature.language
-        signature.withdraw()
-        send_withdrawn_email.enqueue(email_encrypted, signature.petition_id, language)
+        email, language = signature.email, signature.language
+        if signature.withdraw() and email:
+            queue_withdrawn_email(email, signature.petition, language, signature.ref)
         return render(request, "signatures/withdrawn.html", {"petition": signature.petition})
     return render(
         request,

@@ -33,6 +33,16 @@ def normalise_email(address: str) -> str:
     return f"{local}@{domain}".lower()
 
 
+def encrypt_text(text: str) -> str:
+    """Any personal text kept for a while (a queued e-mail), under the same keys as addresses."""
+    return _fernet().encrypt(text.encode()).decode()
+
+
+def decrypt_text(token: str) -> str:
+    """The text; raises `cryptography.fernet.InvalidToken` when no configured key opens it."""
+    return _fernet().decrypt(token.encode()).decode()
+
+
 def encrypt_email(address: str) -> str:
     return _fernet().encrypt(address.strip().encode()).decode()
 

@@ -1,20 +1,50 @@
-"""E-mail plumbing shared by the apps."""
+"""E-mail plumbing shared by the apps.
 
+Sending is always queued: a request (or a task) calls `queue_email` / `queue_messages`, and the
+worker drains the queue in batches over one SMTP connection (`mail.sending`), with retries for
+more than a day and an idempotency key per message. Apps never talk SMTP themselves.
+
+    from releasenow.lib.emails import QueuedMessage, build_email, queue_messages
+
+    queue_messages(
+        QueuedMessage(f"update:{u.pk}:{s.ref}", build_email(...), ref=s.ref, kind="update")
+        for s in signers
+    )
+"""
+
+from __future__ import annotations
+
+import os
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
+from email.headerregistry import Address
+from email.utils import formataddr
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
+from django.http import HttpRequest
 from django.utils import timezone
+
+OUTBOX_KEEP_DAYS = 7
+
+
+def format_address(name: str, address: str) -> str:
+    """`"Release NO:W" <noreply@example.org>`: any display name (colons, Cyrillic) quoted or
+    encoded by the standard library, never glued by hand."""
+    Address(addr_spec=address)  # raises ValueError/HeaderParseError on a malformed address
+    return formataddr((name, address)) if name else address
 
 
 class OutboxBackend(BaseEmailBackend):
     """Write every message as its own `.eml` file into EMAIL_OUTBOX_DIR.
 
-    The default until SMTP is configured: nothing leaves the machine, and a newcomer can open
-    what the site would have sent in any mail client.
+    A development aid, the default until SMTP is configured: nothing leaves the machine, and a
+    newcomer can open what the site would have sent. The files hold addresses and links in
+    clear, so they are readable by the owner only (0600) and deleted after seven days.
     """
 
     def __init__(self, *args, outbox_dir: str | Path | None = None, **kwargs) -> None:
@@ -22,14 +52,28 @@ class OutboxBackend(BaseEmailBackend):
         self.outbox_dir = Path(outbox_dir or settings.EMAIL_OUTBOX_DIR)
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        self.outbox_dir.mkdir(parents=True, exist_ok=True)
+        self.outbox_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         sent = 0
         for message in email_messages:
             stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
             path = self.outbox_dir / f"{stamp}-{secrets.token_hex(4)}.eml"
-            path.write_bytes(message.message().as_bytes(linesep="\r\n"))
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(message.message().as_bytes(linesep="\r\n"))
             sent += 1
         return sent
+
+
+def prune_outbox(days: int = OUTBOX_KEEP_DAYS, outbox_dir: Path | None = None) -> int:
+    """Delete outbox files older than `days`. Returns how many."""
+    folder = Path(outbox_dir or settings.EMAIL_OUTBOX_DIR)
+    cutoff = time.time() - days * 86400
+    deleted = 0
+    for path in folder.glob("*.eml") if folder.is_dir() else []:
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
 
 
 def render_email(template: str, context: dict, language: str) -> tuple[str, str, str]:
@@ -45,12 +89,88 @@ def render_email(template: str, context: dict, language: str) -> tuple[str, str,
     return " ".join(subject.split()), text, html
 
 
-def send_email(template: str, to: str, context: dict, language: str) -> None:
-    """Render and send one message now. Call it from a task, never from a request."""
-    from django.core.mail import EmailMultiAlternatives
-
+def build_email(template: str, to: str, context: dict, language: str) -> EmailMultiAlternatives:
+    """One rendered message (text and HTML) from DEFAULT_FROM_EMAIL, ready to queue."""
     subject, text, html = render_email(template, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")
     message.extra_headers["Auto-Submitted"] = "auto-generated"
-    message.send()
+    return message
+
+
+class QueuedMessage(NamedTuple):
+    """A message for the queue. `key` makes it idempotent: queueing a key again adds nothing.
+    `ref` names what it is about (`signature:42`): withdrawing cancels what waits for it, and a
+    permanent failure is reported with it. Neither may contain personal data."""
+
+    key: str
+    message: EmailMessage
+    ref: str = ""
+    kind: str = ""
+
+
+def queue_messages(messages: Iterable[QueuedMessage], batch_size: int = 1000) -> int:
+    """Queue messages for the worker, in bulk; keys seen before are skipped. The sender task is
+    woken when the surrounding transaction commits. Returns the number newly queued."""
+    from django.db import transaction
+
+    from mail.models import OutgoingMail, pack
+    from mail.tasks import wake_sender
+
+    queued = 0
+    batch: list[QueuedMessage] = []
+
+    def flush() -> int:
+        keys = [item.key for item in batch]
+        known = set(OutgoingMail.objects.filter(key__in=keys).values_list("key", flat=True))
+        now = timezone.now()
+        rows = {
+            item.key: OutgoingMail(
+                key=item.key,
+                ref=item.ref,
+                kind=item.kind,
+                payload=pack(item.message, item.key),
+                created_at=now,
+                next_attempt_at=now,
+            )  # fmt: skip
+            for item in batch
+            if item.key not in known
+        }
+        OutgoingMail.objects.bulk_create(rows.values(), ignore_conflicts=True)
+        batch.clear()
+        return len(rows)
+
+    for item in messages:
+        batch.append(item)
+        if len(batch) >= batch_size:
+            queued += flush()
+    if batch:
+        queued += flush()
+    if queued:
+        transaction.on_commit(wake_sender)
+    return queued
+
+
+def queue_email(message: EmailMessage, *, key: str, ref: str = "", kind: str = "") -> bool:
+    """Queue one message; False if its key was queued before."""
+    return queue_messages([QueuedMessage(key, message, ref, kind)]) == 1
+
+
+def mail_allowed(request: HttpRequest, address: str) -> bool:
+    """May a visitor's submission e-mail `address` now? At most MAIL_LIMIT_PER_ADDRESS and
+    MAIL_LIMIT_PER_ADDRESS_DAILY per address (by its keyed digest, never in clear) and
+    MAIL_LIMIT_PER_NETWORK per client network. The visitor is answered alike either way."""
+    from django_ratelimit.core import is_ratelimited
+
+    from releasenow.lib.crypto import client_digest, email_digest
+
+    digest = email_digest(address)
+    checks = [
+        ("mail-address", settings.MAIL_LIMIT_PER_ADDRESS, lambda group, request: digest),
+        ("mail-address-daily", settings.MAIL_LIMIT_PER_ADDRESS_DAILY, lambda g, r: digest),
+        ("mail-network", settings.MAIL_LIMIT_PER_NETWORK, lambda g, r: client_digest(r)),
+    ]
+    for group, rate, key in checks:
+        if is_ratelimited(request, group=group, key=key, rate=rate, increment=True):
+            return False
+    return True

@@ -38,6 +38,13 @@ def _fresh_rate_limits(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _loose_mail_limits(settings):
+    """Most tests sign repeatedly from one address; test_mail_limits tests the real limits."""
+    settings.MAIL_LIMIT_PER_ADDRESS = settings.MAIL_LIMIT_PER_ADDRESS_DAILY = "1000/m"
+    settings.MAIL_LIMIT_PER_NETWORK = "1000/m"
+
+
 def sign(client, language="en", slug="manifesto", remote_addr="127.0.0.1", **fields):
     """Post the sign form as a browser would; a field set to None is left out."""
     data = {**OLGA, **fields}

@@ -130,7 +130,7 @@ def test_the_country_list_is_built_once_per_language_and_keeps_the_choice():
 
 def test_a_signature_and_its_email_task_are_stored_together(client, manifesto):
     """One transaction: never a signature without its confirmation e-mail."""
-    from django_tasks_db.models import DBTaskResult
+    from mail.models import OutgoingMail
 
     sign(client)
-    assert Signature.objects.count() == 1 and DBTaskResult.objects.count() == 1
+    assert Signature.objects.count() == 1 and OutgoingMail.objects.count() == 1

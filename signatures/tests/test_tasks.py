@@ -1,57 +1,45 @@
-import smtplib
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from mail.models import OutgoingMail
 from signatures.models import Signature
 from signatures.tests.conftest import OLGA, run_tasks, sign
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class FailingSMTP(BaseEmailBackend):
-    """Stands in for an SMTP server answering with FailingSMTP.code."""
-
-    code = 451
-
-    def send_messages(self, messages):
-        raise smtplib.SMTPRecipientsRefused({messages[0].to[0]: (self.code, b"try later")})
-
-
-@pytest.fixture
-def failing_smtp(settings):
-    settings.EMAIL_BACKEND = "signatures.tests.test_tasks.FailingSMTP"
-    return FailingSMTP
-
-
-def test_temporary_smtp_failure_is_retried_later(client, manifesto, failing_smtp):
-    failing_smtp.code = 451
+def test_temporary_smtp_failure_is_retried_later(client, manifesto, smtp_server):
+    smtp_server.reject[OLGA["email"]] = "451 4.7.1 Try again later"
     sign(client)
     run_tasks()
-    retry = DBTaskResult.objects.filter(status="READY").get()
-    assert retry.args_kwargs["kwargs"] == {"attempt": 1}
-    assert retry.run_after > timezone.now() + timedelta(seconds=30)
+    queued = OutgoingMail.objects.get()
+    assert queued.status == "queued" and queued.attempts == 1
+    assert queued.next_attempt_at > timezone.now() + timedelta(seconds=30)
+    retry = DBTaskResult.objects.filter(status="READY", task_path__endswith="send_queued_mail")
+    assert retry.get().run_after >= queued.next_attempt_at
     assert Signature.objects.get().email_failed == ""
 
 
-def test_permanent_smtp_failure_is_recorded_without_the_address(client, manifesto, failing_smtp):
-    failing_smtp.code = 550
+def test_permanent_smtp_failure_is_recorded_without_the_address(client, manifesto, smtp_server):
+    smtp_server.reject[OLGA["email"]] = "550 5.1.1 No such user"
     sign(client)
     run_tasks()
-    assert not DBTaskResult.objects.filter(status="READY").exists()
+    assert OutgoingMail.objects.get().status == "failed"
     failure = Signature.objects.get().email_failed
-    assert "SMTPRecipientsRefused" in failure and "olga" not in failure
+    assert failure == "confirm: SMTPRecipientsRefused 550" and "olga" not in failure
 
 
-def test_task_arguments_hold_no_address_in_clear(client, manifesto):
+def test_task_arguments_and_the_queue_hold_no_address_in_clear(client, manifesto):
     sign(client)
     for task in DBTaskResult.objects.all():
         assert OLGA["email"] not in str(task.args_kwargs)
+    for row in OutgoingMail.objects.values():
+        assert OLGA["email"] not in str(row) and OLGA["full_name"] not in str(row)
 
 
 def test_unconfirmed_signatures_are_purged_after_seven_days(client, manifesto, capsys):

@@ -1,19 +1,22 @@
 from django.core.management.base import BaseCommand
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
+from mail.tasks import wake_sender
+from releasenow.tasks import enqueue_once, recover_stale_tasks, requeue_stale_tasks
 from signatures.tasks import purge_expired_signatures
 
 
 class Command(BaseCommand):
     help = (
-        "Queue the recurring background tasks unless they are queued already (run by `make run`)."
+        "Queue the recurring background tasks unless they are queued already, and requeue tasks "
+        "whose worker died (run by `make run` each time a worker starts)."
     )
 
     def handle(self, **options):
-        queued = DBTaskResult.objects.filter(
-            task_path=purge_expired_signatures.module_path, status=TaskResultStatus.READY
-        ).exists()
-        if not queued:
-            purge_expired_signatures.enqueue()
-        self.stdout.write("Recurring tasks: purge of unconfirmed signatures queued.")
+        requeue_stale_tasks()
+        enqueue_once(purge_expired_signatures)
+        enqueue_once(recover_stale_tasks)
+        wake_sender()
+        self.stdout.write(
+            "Recurring tasks queued: purge of unconfirmed signatures, recovery of stalled tasks, "
+            "e-mail sender."
+        )

@@ -1,0 +1,210 @@
+"""Outgoing e-mail: a queue in the database, drained in batches over one SMTP connection.
+
+Why a table rather than one task per message: a viral day queues tens of thousands of
+confirmations; a worker drains them over a single reused connection. Each message has an
+idempotency key (queueing the same key twice sends once), temporary failures wait with growing
+delays for more than a day, permanent ones stay visible to staff, and a message whose sender
+died mid-send is picked up again after EMAIL_CLAIM_TIMEOUT.
+
+A row keeps its message encrypted (EMAIL_ENCRYPTION_KEYS) only until it is sent, has failed or
+is cancelled; then nothing is left but key, kind, reference, state and the reason of a failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import timedelta
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.message import sanitize_address
+from django.db import models, transaction
+from django.utils import timezone
+
+from releasenow.lib.crypto import decrypt_text, encrypt_text
+
+
+def pack(message: EmailMessage, key: str) -> str:
+    """The message as encrypted JSON, with a Message-ID derived from its idempotency key, so
+    that a message sent again after a crash is recognisably the same one."""
+    if message.attachments:
+        raise ValueError("Queued e-mail cannot carry attachments")
+    headers = dict(message.extra_headers)
+    domain = parseaddr(message.from_email or settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
+    headers.setdefault("Message-ID", f"<{digest}@{domain or 'localhost'}>")
+    data = {
+        "subject": message.subject,
+        "body": message.body,
+        "from": message.from_email,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "bcc": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        "headers": headers,
+        "alternatives": [list(a) for a in getattr(message, "alternatives", [])],
+    }
+    # The bytes SMTP sends, made now (by the caller, often a web process) rather than in the
+    # one worker that drains the queue: building MIME is most of the cost of a message. An
+    # invalid address cannot be built; such a message is judged when it is sent.
+    try:
+        copy = EmailMultiAlternatives(
+            data["subject"], data["body"], data["from"], data["to"],
+            cc=data["cc"], bcc=data["bcc"], reply_to=data["reply_to"], headers=headers,
+            alternatives=data["alternatives"],
+        )  # fmt: skip
+        encoding = copy.encoding or settings.DEFAULT_CHARSET
+        data["envelope"] = [
+            sanitize_address(copy.from_email, encoding),
+            [sanitize_address(address, encoding) for address in copy.recipients()],
+        ]
+        data["mime"] = base64.b64encode(copy.message().as_bytes(linesep="\r\n")).decode()
+    except ValueError:
+        data.pop("envelope", None)
+    return encrypt_text(json.dumps(data, ensure_ascii=False))
+
+
+def raw(payload: str) -> tuple[str, list[str], bytes] | None:
+    """Envelope sender, recipients and the MIME bytes made at queueing time, if any."""
+    data = json.loads(decrypt_text(payload))
+    if "mime" not in data:
+        return None
+    sender, recipients = data["envelope"]
+    return sender, recipients, base64.b64decode(data["mime"])
+
+
+def unpack(payload: str) -> EmailMultiAlternatives:
+    data = json.loads(decrypt_text(payload))
+    message = EmailMultiAlternatives(
+        data["subject"], data["body"], data["from"], data["to"],
+        cc=data["cc"], bcc=data["bcc"], reply_to=data["reply_to"], headers=data["headers"],
+    )  # fmt: skip
+    for content, mimetype in data["alternatives"]:
+        message.attach_alternative(content, mimetype)
+    return message
+
+
+class OutgoingMailQuerySet(models.QuerySet):
+    def due(self, at=None) -> OutgoingMailQuerySet:
+        return self.filter(
+            status=OutgoingMail.Status.QUEUED, next_attempt_at__lte=at or timezone.now()
+        )
+
+    def cancel(self, ref: str) -> int:
+        """Drop what is still waiting for `ref` (a signer withdrew): the message and its
+        address are erased now, not after sending."""
+        return self.filter(
+            ref=ref, status__in=[OutgoingMail.Status.QUEUED, OutgoingMail.Status.SENDING]
+        ).update(status=OutgoingMail.Status.CANCELLED, payload="", finished_at=timezone.now())
+
+    def release_stale(self) -> int:
+        """Messages claimed by a sender that died (kill -9, power cut) go back to the queue.
+
+        The dead sender may have handed one of them to the server just before dying; it goes
+        out again with the same Message-ID."""
+        cutoff = timezone.now() - timedelta(seconds=settings.EMAIL_CLAIM_TIMEOUT)
+        return self.filter(status=OutgoingMail.Status.SENDING, claimed_at__lt=cutoff).update(
+            status=OutgoingMail.Status.QUEUED, claimed_at=None
+        )
+
+    def claim(self, size: int, due_at) -> list[OutgoingMail]:
+        """Up to `size` due messages, marked as being sent by this process."""
+        now = timezone.now()
+        with transaction.atomic():
+            ids = list(
+                self.due(due_at)
+                .select_for_update(skip_locked=True)
+                .order_by("next_attempt_at", "id")
+                .values_list("id", flat=True)[:size]
+            )
+            if ids:
+                self.filter(id__in=ids).update(status=OutgoingMail.Status.SENDING, claimed_at=now)
+        return list(self.filter(id__in=ids, status=OutgoingMail.Status.SENDING).order_by("id"))
+
+    def prune(self, days: int = 7) -> int:
+        """Forget finished messages (their keys stop guarding against repeats)."""
+        cutoff = timezone.now() - timedelta(days=days)
+        finished = [
+            OutgoingMail.Status.SENT,
+            OutgoingMail.Status.FAILED,
+            OutgoingMail.Status.CANCELLED,
+        ]
+        return self.filter(status__in=finished, finished_at__lt=cutoff).delete()[0]
+
+
+class OutgoingMail(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        SENDING = "sending", "being sent"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+
+    key = models.CharField(max_length=200, unique=True, help_text="Idempotency key")
+    ref = models.CharField(
+        max_length=100, blank=True, db_index=True, help_text="What the message is about"
+    )
+    kind = models.CharField(max_length=40, blank=True)
+    payload = models.TextField(blank=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    objects = OutgoingMailQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "outgoing e-mail"
+        verbose_name_plural = "outgoing e-mail"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="mail_due",
+                condition=models.Q(status="queued"),
+            ),
+            models.Index(
+                fields=["claimed_at"], name="mail_sending", condition=models.Q(status="sending")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind or 'e-mail'} {self.ref} ({self.get_status_display()})"
+
+    def message(self) -> EmailMultiAlternatives:
+        return unpack(self.payload)
+
+    def mark_sent(self) -> None:
+        OutgoingMail.objects.filter(pk=self.pk).update(
+            status=self.Status.SENT, payload="", error="", finished_at=timezone.now()
+        )
+
+    def mark_failed(self, reason: str) -> None:
+        """Permanent: the server refused this recipient or message (5xx)."""
+        OutgoingMail.objects.filter(pk=self.pk).update(
+            status=self.Status.FAILED, payload="", error=reason[:200], finished_at=timezone.now(),
+            attempts=self.attempts + 1,
+        )  # fmt: skip
+        from .signals import mail_failed
+
+        mail_failed.send(sender=OutgoingMail, ref=self.ref, kind=self.kind, reason=reason)
+
+    def retry_later(self, reason: str) -> bool:
+        """Temporary: try again after the next delay of EMAIL_RETRY_DELAYS; when they are used
+        up, the failure becomes permanent. Returns True if a retry is scheduled."""
+        delays = settings.EMAIL_RETRY_DELAYS
+        if self.attempts >= len(delays):
+            self.mark_failed(f"gave up after {self.attempts + 1} attempts: {reason}")
+            return False
+        OutgoingMail.objects.filter(pk=self.pk).update(
+            status=self.Status.QUEUED, claimed_at=None, error=reason[:200],
+            attempts=self.attempts + 1,
+            next_attempt_at=timezone.now() + timedelta(seconds=delays[self.attempts]),
+        )  # fmt: skip
+        return True

@@ -1,0 +1,210 @@
+import logging
+import socket
+import threading
+from datetime import timedelta
+from email.utils import parseaddr
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from mail.models import OutgoingMail
+from releasenow.lib.emails import (
+    QueuedMessage,
+    build_email,
+    format_address,
+    queue_email,
+    queue_messages,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def message(to: str, subject: str = "Hello"):
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+
+    m = EmailMultiAlternatives(subject, "Text", settings.DEFAULT_FROM_EMAIL, [to])
+    m.attach_alternative("<p>Text</p>", "text/html")
+    return m
+
+
+def run_worker() -> None:
+    """The real database worker, as `make run` runs it, until nothing is due."""
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+
+def time_passes() -> None:
+    """Everything scheduled for later is due now (retries, the sender's next run)."""
+    now = timezone.now()
+    OutgoingMail.objects.filter(status="queued").update(next_attempt_at=now)
+    DBTaskResult.objects.filter(status="READY").update(run_after=now)
+
+
+def test_default_sender_is_a_valid_address_with_its_colon_quoted(smtp_server):
+    queue_email(message("olga@example.org"), key="k1")
+    run_worker()
+    [received] = smtp_server.messages
+    assert parseaddr(str(received["From"])) == ("Release NO:W", "noreply@localhost")
+    assert received["From"].addresses[0].display_name == "Release NO:W"
+    assert OutgoingMail.objects.get().status == "sent"
+
+
+@pytest.mark.parametrize(
+    "name", ["Release NO:W", "Вызваленне: зараз!", 'Quote " and, comma; <angle>', ""]
+)
+def test_any_display_name_arrives(smtp_server, settings, name):
+    settings.DEFAULT_FROM_EMAIL = format_address(name, "noreply@example.org")
+    queue_email(message("olga@example.org"), key="k1")
+    run_worker()
+    [received] = smtp_server.messages
+    [sender] = received["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (name, "noreply@example.org")
+
+
+def test_a_batch_goes_over_one_connection_and_each_message_once(smtp_server):
+    queued = queue_messages(
+        QueuedMessage(f"bulk:{i}", message(f"p{i}@example.org"), ref=f"signature:{i}", kind="t")
+        for i in range(120)
+    )
+    assert queued == 120
+    run_worker()
+    assert len(smtp_server.messages) == 120
+    assert smtp_server.handler.connections == 1
+    ids = {m["Message-ID"] for m in smtp_server.messages}
+    assert len(ids) == 120
+    assert set(OutgoingMail.objects.values_list("status", flat=True)) == {"sent"}
+    assert set(OutgoingMail.objects.values_list("payload", flat=True)) == {""}
+
+
+def test_queueing_a_key_again_sends_nothing_more(smtp_server):
+    assert queue_email(message("olga@example.org"), key="once") is True
+    assert queue_email(message("olga@example.org"), key="once") is False
+    run_worker()
+    assert queue_email(message("olga@example.org"), key="once") is False
+    run_worker()
+    assert len(smtp_server.messages) == 1
+
+
+def test_queued_message_is_encrypted_until_sent(settings):
+    queue_email(message("olga@example.org", subject="Olga Loiko"), key="k")
+    row = OutgoingMail.objects.get()
+    assert "olga" not in row.payload.lower() and "Loiko" not in row.payload
+    assert row.message().to == ["olga@example.org"]
+
+
+def test_server_down_through_several_retries_then_every_message_arrives_once(smtp_server, caplog):
+    smtp_server.down()
+    for i in range(3):
+        queue_email(message(f"p{i}@example.org"), key=f"k{i}")
+    with caplog.at_level(logging.WARNING, logger="mail.sending"):
+        for attempt in range(1, 5):
+            run_worker()
+            rows = OutgoingMail.objects.all()
+            assert {r.status for r in rows} == {"queued"}
+            assert {r.attempts for r in rows} == {attempt}
+            assert all(r.next_attempt_at > timezone.now() for r in rows)
+            assert rows[0].error == "ConnectionRefusedError"
+            time_passes()
+    assert "E-mail server unreachable (ConnectionRefusedError)" in caplog.text
+    assert "@example.org" not in caplog.text
+    smtp_server.up()
+    run_worker()
+    time_passes()
+    run_worker()
+    assert sorted(m["To"] for m in smtp_server.messages) == [f"p{i}@example.org" for i in range(3)]
+    assert {r.status for r in OutgoingMail.objects.all()} == {"sent"}
+
+
+def test_retries_back_off_for_more_than_a_day_then_fail_for_staff(settings, smtp_server):
+    assert sum(settings.EMAIL_RETRY_DELAYS) >= 24 * 3600
+    smtp_server.reject["olga@example.org"] = "450 4.2.0 Mailbox busy"
+    queue_email(message("olga@example.org"), key="k", ref="signature:1", kind="confirm")
+    for _ in settings.EMAIL_RETRY_DELAYS:
+        run_worker()
+        assert OutgoingMail.objects.get().status == "queued"
+        time_passes()
+    run_worker()
+    row = OutgoingMail.objects.get()
+    assert row.status == "failed" and row.payload == ""
+    assert row.error.startswith("gave up after 9 attempts: SMTPRecipientsRefused 450")
+
+
+def test_a_5xx_for_one_recipient_is_permanent_and_the_others_go_out(smtp_server, caplog):
+    smtp_server.reject["gone@example.org"] = "550 5.1.1 No such user"
+    queue_email(message("a@example.org"), key="a")
+    queue_email(message("gone@example.org"), key="gone", ref="signature:7", kind="confirm")
+    queue_email(message("b@example.org"), key="b")
+    run_worker()
+    assert sorted(m["To"] for m in smtp_server.messages) == ["a@example.org", "b@example.org"]
+    failed = OutgoingMail.objects.get(key="gone")
+    assert failed.status == "failed" and failed.payload == ""
+    assert failed.error == "SMTPRecipientsRefused 550"
+    assert "gone@example.org" not in caplog.text
+    time_passes()
+    run_worker()
+    assert len(smtp_server.messages) == 2  # never retried
+
+
+def test_an_invalid_recipient_address_is_permanent(smtp_server):
+    queue_email(message("not an address\n@x"), key="bad")
+    queue_email(message("ok@example.org"), key="ok")
+    run_worker()
+    assert OutgoingMail.objects.get(key="bad").status == "failed"
+    assert [m["To"] for m in smtp_server.messages] == ["ok@example.org"]
+
+
+def test_a_malformed_sender_waits_and_says_why(smtp_server, settings):
+    settings.DEFAULT_FROM_EMAIL = "Release NO:W <noreply@localhost>"
+    queue_email(message("olga@example.org"), key="k")
+    run_worker()
+    row = OutgoingMail.objects.get()
+    assert row.status == "queued" and row.error == "invalid sender address (DEFAULT_FROM_EMAIL)"
+
+
+def test_a_server_answering_garbage_is_retried_with_a_clear_reason(settings, caplog):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def answer_garbage():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.sendall(b"hello? this is not SMTP\r\n")
+            conn.close()
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", listener.getsockname()[1]
+    settings.EMAIL_USE_TLS = False
+    try:
+        queue_email(message("olga@example.org"), key="k")
+        with caplog.at_level(logging.WARNING, logger="mail.sending"):
+            run_worker()
+    finally:
+        listener.close()
+    row = OutgoingMail.objects.get()
+    assert row.status == "queued" and row.attempts == 1
+    assert row.error == "SMTPConnectError: the server's answer is not SMTP"
+    assert "E-mail server unreachable (SMTPConnectError: the server's answer" in caplog.text
+
+
+def test_messages_claimed_by_a_dead_sender_are_sent_after_the_timeout(smtp_server, settings):
+    settings.EMAIL_CLAIM_TIMEOUT = 60
+    queue_email(message("olga@example.org"), key="k")
+    OutgoingMail.objects.update(status="sending", claimed_at=timezone.now())
+    run_worker()
+    assert smtp_server.messages == []  # another sender may still be at work
+    OutgoingMail.objects.update(claimed_at=timezone.now() - timedelta(seconds=61))
+    time_passes()
+    run_worker()
+    assert len(smtp_server.messages) == 1
+
+
+def test_build_email_renders_text_and_html(settings):
+    m = build_email("withdrawn", "olga@example.org", {"petition": None}, "de")
+    assert m.to == ["olga@example.org"] and m.alternatives[0][1] == "text/html"

@@ -1,0 +1,68 @@
+"""The e-mails a signer receives, built in the request and queued for the worker.
+
+Idempotency keys: each confirmation or "already signed" message has its own (how many a visitor
+may cause is the business of `mail_allowed`); the withdrawal notice is keyed by the signature
+alone, so it goes out once however often the form is posted.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from campaigns.models import Petition
+from releasenow.lib.emails import build_email, queue_email
+
+from .models import Signature
+
+
+def absolute(name: str, language: str, **kwargs) -> str:
+    with translation.override(language):
+        return settings.SITE_URL + reverse(name, kwargs=kwargs)
+
+
+def signature_context(signature: Signature) -> dict:
+    slug, lang = signature.petition.slug, signature.language
+    signature.petition.set_current_language(lang)
+    return {
+        "signature": signature,
+        "petition": signature.petition,
+        "confirm_url": absolute(
+            "signatures:confirm", lang, slug=slug, token=signature.confirm_token()
+        ),
+        "withdraw_url": absolute(
+            "signatures:withdraw", lang, slug=slug, token=signature.withdraw_token()
+        ),
+        "petition_url": settings.SITE_URL + signature.petition.get_absolute_url(),
+        "days": settings.CONFIRMATION_DAYS,
+    }
+
+
+def queue_signature_email(signature: Signature, template: str) -> bool:
+    """`confirm` for a pending signature, `already-signed` for a second attempt."""
+    with translation.override(signature.language):
+        context = signature_context(signature)
+        message = build_email(template, signature.email, context, signature.language)
+    return queue_email(
+        message, key=f"{signature.ref}:{template}:{secrets.token_hex(8)}",
+        ref=signature.ref, kind=template,
+    )  # fmt: skip
+
+
+def queue_withdrawn_email(email: str, petition: Petition, language: str, ref: str) -> bool:
+    """Built before the data is erased; the queue keeps it encrypted until it is sent."""
+    petition.set_current_language(language)
+    context = {
+        "petition": petition,
+        "petition_url": settings.SITE_URL + petition.get_absolute_url(),
+    }
+    message = build_email("withdrawn", email, context, language)
+    return queue_email(message, key=f"{ref}:withdrawn", ref=ref, kind="withdrawn")
+
+
+def record_failure(sender, ref: str, kind: str, reason: str, **kwargs) -> None:
+    """A permanent failure shows on the signature in the admin (without the address)."""
+    prefix, _, pk = ref.partition(":")
+    if prefix == "signature" and pk.isdigit():
+        Signature.objects.filter(pk=int(pk)).update(email_failed=f"{kind}: {reason}"[:200])
