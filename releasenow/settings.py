@@ -374,8 +374,9 @@ else:
         "LOCATION": str(DATA_DIR / "cache" / "pages"),
         "OPTIONS": {"MAX_ENTRIES": 2000},
     }
-# Seconds a rendered page (its latest signatories, per-country counts) is reused; 0: off.
-PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 10)
+# Seconds a rendered page (its latest signatories, per-country counts) is reused (and 5 more
+# while one request renews it); 0: off.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5)
 # What proxies and browsers may do with a public page: keep it fresh max-age seconds, then
 # serve it stale for up to stale-while-revalidate seconds while fetching a new one.
 PAGE_MAX_AGE = env_int("PAGE_MAX_AGE", 10)

@@ -10,9 +10,10 @@ on one machine shares it) and served without running the view:
 - the signature count is not frozen into the page: the count snippet is cut out when the page
   is stored and filled in on every answer from the petition row, so the origin never shows an
   old count and never one lower than it showed before (other parts, such as the latest
-  signatories, are at most `PAGE_CACHE_SECONDS` old);
+  signatories, are at most `PAGE_CACHE_SECONDS` + `STALE_GRACE` old);
 - answers carry `Cache-Control: public, max-age, stale-while-revalidate` so the shipped nginx
-  micro-cache (or a CDN) can hold them; with the defaults no copy is older than 30 s;
+  micro-cache (or a CDN) can hold them; with the defaults no copy anyone gets is older than
+  30 s (PAGE_CACHE_SECONDS + STALE_GRACE at the origin, max-age + stale-while-revalidate after);
 - HTML is gzip-compressed from pieces compressed once (deflate blocks flushed at the count
   snippet), so compression costs almost nothing per answer. Public pages carry no secret
   (the sign form has no CSRF token), so compression leaks nothing (BREACH).
@@ -54,6 +55,8 @@ CONTENT_MODELS = ("signatures.auditentry",)
 COUNTER_FIELDS = frozenset({"signature_count", "updated_at"})
 MAX_QUERY = 200
 VERSION_RECHECK = 1.0  # seconds
+# Seconds a page past PAGE_CACHE_SECONDS may still be served while one request renews it.
+STALE_GRACE = 5
 ACCEPTS_GZIP = _lazy_re_compile(r"\bgzip\b")
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 DROPPED_HEADERS = {"content-length", "content-encoding", "set-cookie", "date", "x-cache"}
@@ -291,7 +294,8 @@ class PageCacheMiddleware:
             return response
         page = Page.from_response(request, response)
         if settings.PAGE_CACHE_SECONDS > 0:
-            page_cache().set(key, page, settings.PAGE_CACHE_SECONDS)
+            page_cache().set(key, page, settings.PAGE_CACHE_SECONDS + STALE_GRACE)
+            page_cache().delete(f"{key}:renew")
             self.remember(key, version, page)
         return page.respond(request, hit=False)
 
@@ -309,17 +313,25 @@ class PageCacheMiddleware:
         return f"page:{version}:{hashlib.sha256(path.encode()).hexdigest()[:32]}"
 
     def lookup(self, key: str, version: str) -> Page | None:
-        """This process's copy if still fresh (pieces already compressed), else the shared one."""
-        now = time.time()
-        if (held := self.local.get(key)) and held[0] == version and held[1].expires > now:
-            return held[1]
+        """A fresh copy (this process's, whose pieces are compressed already, else the shared
+        one). When it has just gone stale, one request renews it while the others are still
+        answered from it for up to STALE_GRACE seconds: no stampede of renders every few
+        seconds on a busy page."""
         if settings.PAGE_CACHE_SECONDS <= 0:
             return None
-        page = page_cache().get(key)
-        if page is not None and page.expires > now:
-            self.remember(key, version, page)
+        now = time.time()
+        held = self.local.get(key)
+        page = held[1] if held and held[0] == version else None
+        if page is None or page.expires <= now:
+            shared = page_cache().get(key)
+            if shared is not None and (page is None or shared.expires > page.expires):
+                page = shared
+                self.remember(key, version, page)
+        if page is None or page.expires > now:
             return page
-        return None
+        if page.expires + STALE_GRACE < now or page_cache().add(f"{key}:renew", 1, STALE_GRACE):
+            return None  # this request renders the page anew
+        return page
 
     def remember(self, key: str, version: str, page: Page) -> None:
         with self.lock:

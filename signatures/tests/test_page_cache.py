@@ -134,3 +134,24 @@ def test_a_signature_and_its_email_task_are_stored_together(client, manifesto):
 
     sign(client)
     assert Signature.objects.count() == 1 and OutgoingMail.objects.count() == 1
+
+
+def test_a_page_gone_stale_is_renewed_by_one_request_while_others_get_the_old_copy(
+    client, manifesto, settings, rf
+):
+    import time
+
+    from releasenow.lib import pagecache
+
+    settings.PAGE_CACHE_SECONDS = 1
+    assert client.get("/en/manifesto/")["X-Cache"] == "miss"
+    assert client.get("/en/manifesto/")["X-Cache"] == "hit"
+    time.sleep(1.1)
+    key = pagecache.PageCacheMiddleware.key(rf.get("/en/manifesto/"), pagecache.content_version())
+    pagecache.page_cache().add(f"{key}:renew", 1, 5)  # another request is renewing it
+    assert client.get("/en/manifesto/")["X-Cache"] == "hit"
+    pagecache.page_cache().delete(f"{key}:renew")
+    assert client.get("/en/manifesto/")["X-Cache"] == "miss"
+    time.sleep(1.1 + pagecache.STALE_GRACE)  # too old to serve even while renewing
+    pagecache.page_cache().add(f"{key}:renew", 1, 5)
+    assert client.get("/en/manifesto/")["X-Cache"] == "miss"
