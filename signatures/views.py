@@ -1,7 +1,7 @@
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
@@ -55,22 +55,17 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                 rate=settings.SIGNING_RATE_LIMIT,
                 increment=True,
             )
-            challenge_passed = challenge.verify(form.cleaned_data["altcha"])
-            mail = mail_allowed(request, form.cleaned_data["email"])
             try:
-                # One short transaction: the signature and its e-mail are stored together
-                # (a process killed in between can leave neither without the other).
-                with transaction.atomic():
-                    signature, created = Signature.submit(
-                        petition,
-                        form.cleaned_data,
-                        language=get_language(),
-                        challenge_passed=challenge_passed,
-                        held=held,
-                    )
-                    if mail:
-                        pending = created or signature.status == Signature.Status.PENDING
-                        queue_signature_email(signature, "confirm" if pending else "already-signed")
+                signature, created = Signature.submit(
+                    petition,
+                    form.cleaned_data,
+                    language=get_language(),
+                    challenge_passed=challenge.verify(form.cleaned_data["altcha"]),
+                    held=held,
+                )
+                if mail_allowed(request, form.cleaned_data["email"]):
+                    pending = created or signature.status == Signature.Status.PENDING
+                    queue_signature_email(signature, "confirm" if pending else "already-signed")
             except DatabaseError:
                 log.exception("Signing failed on a database error")
                 return render(

@@ -9,7 +9,6 @@ from django.utils import translation
 
 from campaigns.models import Section
 from signatures.forms import SignatureForm
-from signatures.models import Signature
 from signatures.tests.conftest import confirm_by_mail, link, run_tasks, sign
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,14 +125,6 @@ def test_the_country_list_is_built_once_per_language_and_keeps_the_choice():
         assert html.count("<option") > 240 and html.count(" selected") == 1
     with translation.override("be"):
         assert '<option value="DE">Германія</option>' in str(SignatureForm()["country"])
-
-
-def test_a_signature_and_its_email_task_are_stored_together(client, manifesto):
-    """One transaction: never a signature without its confirmation e-mail."""
-    from mail.models import OutgoingMail
-
-    sign(client)
-    assert Signature.objects.count() == 1 and OutgoingMail.objects.count() == 1
 
 
 def test_a_page_gone_stale_is_renewed_by_one_request_while_others_get_the_old_copy(
