@@ -524,8 +524,13 @@ def main() -> None:
         )
         if stored > signing["accepted"]:
             print(
-                f"  ({stored - signing['accepted']} stored whose answer was lost with the killed worker: "
-                "the signer got an error page, the signature and its mail exist)"
+                f"  {stored - signing['accepted']} stored whose answer was lost with the killed worker "
+                "(the signer saw an error; signing again mails the link)"
+            )
+        if stored > len(links):
+            print(
+                f"  {stored - len(links)} stored without a confirmation mail (killed between storing "
+                "the signature and queueing its mail: two transactions)"
             )
 
         flat = {}
