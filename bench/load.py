@@ -303,33 +303,53 @@ def reset(site: LocalSite) -> None:
 
 
 def seed(site: LocalSite, total: int) -> float:
-    """Confirmed, listed signatures up to `total` rows, inserted in bulk (not through the site)."""
+    """Confirmed signatures up to `total` rows, older than any from the load test: one row made
+    through the ORM, copied by a single INSERT … SELECT (a million rows in about a minute)."""
     began = time.monotonic()
     query(site, f"""
+        from django.db import connection
         from django.db.models import F
         from django.utils import timezone
         from campaigns.models import Petition
         from signatures.models import CountryCount, Signature
         petition = Petition.objects.get(slug="manifesto")
         have = Signature.objects.filter(full_name__startswith="Seeded").count()
-        now, batch = timezone.now(), []
-        for i in range(have, {total}):
-            batch.append(Signature(
-                petition=petition, status="confirmed", counted=True, listed=i % 5 != 0,
-                moderation="approved", confirmed_at=now - timezone.timedelta(seconds=i),
-                full_name=f"Seeded Signer {{i}}", city="Vilnius", country="LT",
-                visibility="public" if i % 5 else "anonymous",
-                email_digest=f"{{i:064x}}", email_encrypted="x"))
-            if len(batch) == 10000:
-                Signature.objects.bulk_create(batch); batch = []
-        Signature.objects.bulk_create(batch)
-        added = {total} - have
-        Petition.objects.filter(pk=petition.pk).update(signature_count=F("signature_count") + added)
-        CountryCount.add(petition.pk, "LT", added)
-        print(added)
+        first, last = have + 1, {total}
+        if last >= first:
+            template = Signature.objects.create(
+                petition=petition, status="confirmed", counted=True, listed=True,
+                moderation="approved", confirmed_at=timezone.now(), full_name="Seeded template",
+                city="Vilnius", country="LT", visibility="public", email_digest="seed-template",
+                email_encrypted="x")
+            pg = connection.vendor == "postgresql"
+            override = {{
+                "uuid": "md5(s.n::text || random()::text)::uuid" if pg else "lower(hex(randomblob(16)))",
+                "email_digest": "lpad(to_hex(s.n), 64, '0')" if pg else "printf('%064x', s.n)",
+                "full_name": "'Seeded Signer ' || s.n",
+                "listed": "(s.n % 5 <> 0)",
+                "visibility": "CASE WHEN s.n % 5 = 0 THEN 'anonymous' ELSE 'public' END",
+                "confirmed_at": "now() - interval '1 day' - s.n * interval '1 second'" if pg
+                    else "strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day', '-' || s.n || ' seconds')",
+            }}
+            override["created_at"] = override["confirmed_at"]
+            table = connection.ops.quote_name(Signature._meta.db_table)
+            columns = [f.column for f in Signature._meta.concrete_fields if f.column != "id"]
+            names = ", ".join(connection.ops.quote_name(c) for c in columns)
+            values = ", ".join(override.get(c, "tpl." + connection.ops.quote_name(c)) for c in columns)
+            series = (f"generate_series({{first}}, {{last}}) AS s(n)" if pg else "s")
+            cte = "" if pg else (f"WITH RECURSIVE s(n) AS (SELECT {{first}} UNION ALL "
+                                 f"SELECT n + 1 FROM s WHERE n < {{last}}) ")
+            with connection.cursor() as cursor:
+                cursor.execute(f"INSERT INTO {{table}} ({{names}}) {{cte}}SELECT {{values}} "
+                               f"FROM {{series}}, {{table}} AS tpl WHERE tpl.id = {{template.id}}")
+            template.delete()
+            added = last - have
+            Petition.objects.filter(pk=petition.pk).update(signature_count=F("signature_count") + added)
+            CountryCount.add(petition.pk, "LT", added)
+            if pg:
+                cursor = connection.cursor(); cursor.execute("ANALYZE")
+        print("ok")
     """)  # fmt: skip
-    if site.env.get("DATABASE_URL"):
-        query(site, "from django.db import connection; connection.cursor().execute('ANALYZE')")
     return time.monotonic() - began
 
 

@@ -31,6 +31,7 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.conf import settings
@@ -54,6 +55,9 @@ CONTENT_MODELS = ("signatures.auditentry",)
 # Saves that only move the counter are not content changes.
 COUNTER_FIELDS = frozenset({"signature_count", "updated_at"})
 MAX_QUERY = 200
+# The query parameters public pages read: the partner link (?source=) and the signatory list's
+# cursor (?before=). A view that reads another one must add it here.
+PAGE_QUERY_PARAMS = ("source", "before")
 VERSION_RECHECK = 1.0  # seconds
 # Seconds a page past PAGE_CACHE_SECONDS may still be served while one request renews it.
 STALE_GRACE = 5
@@ -252,7 +256,7 @@ class Page:
     def respond(self, request: HttpRequest, hit: bool) -> HttpResponse:
         gzip = bool(ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
         body = self.body(gzip)
-        response = HttpResponse(body, status=self.status)
+        response = HttpResponse(body if request.method != "HEAD" else b"", status=self.status)
         for name, value in self.headers:
             response[name] = value
         patch_vary_headers(response, ("Accept-Encoding",))
@@ -309,7 +313,10 @@ class PageCacheMiddleware:
 
     @staticmethod
     def key(request: HttpRequest, version: str) -> str:
-        path = f"{request.path}?{request.META.get('QUERY_STRING', '')}"
+        """The path and the query parameters pages read; others (fbclid, utm_…) change
+        nothing on a page, so a link shared with tracking parameters stays one cached page."""
+        query = [(name, request.GET.get(name, "")[:MAX_QUERY]) for name in PAGE_QUERY_PARAMS]
+        path = f"{request.path}?{urlencode([(k, v) for k, v in query if v])}"
         return f"page:{version}:{hashlib.sha256(path.encode()).hexdigest()[:32]}"
 
     def lookup(self, key: str, version: str) -> Page | None:
@@ -335,6 +342,6 @@ class PageCacheMiddleware:
 
     def remember(self, key: str, version: str, page: Page) -> None:
         with self.lock:
-            if len(self.local) > 2000:
+            if len(self.local) > 500:
                 self.local.clear()
             self.local[key] = (version, page)

@@ -107,6 +107,10 @@ def test_sign_confirm_and_withdraw_through_nginx(site):
     assert "public" in headers["Cache-Control"]
     _, headers, _ = browser.request("/en/manifesto/", headers={"Accept-Encoding": "gzip"})
     assert headers["X-Proxy-Cache"] == "HIT"  # the micro-cache holds public pages
+    _, headers, _ = browser.request(
+        "/en/manifesto/?fbclid=abc", headers={"Accept-Encoding": "gzip"}
+    )
+    assert headers["X-Proxy-Cache"] == "HIT"  # tracking parameters do not split the cache
 
     status, headers, _ = browser.request(
         "/en/manifesto/sign/",
@@ -124,14 +128,14 @@ def test_sign_confirm_and_withdraw_through_nginx(site):
     assert status == 200 and "Thank you for your support!" in html
     assert "<strong>1</strong> person signed" in html
     # A cached page never shows an old count: the app fills it in live, nginx keeps it 10 s.
-    _, headers, html = browser.request("/en/manifesto/?after-confirm")
+    _, headers, html = browser.request("/en/manifesto/?source=after-confirm")
     assert "<strong>1</strong> person signed" in html
 
     withdraw = outbox_links(site, "withdraw")[0]
     _, _, html = browser.request(withdraw)
     status, _, html = browser.request(withdraw, form_token(html))
     assert status == 200
-    _, _, html = browser.request("/en/manifesto/?after-withdraw")
+    _, _, html = browser.request("/en/manifesto/?source=after-withdraw")
     assert "<strong>0</strong> people signed" in html
 
 

@@ -91,10 +91,13 @@ def last_confirm_mail():
     return last_mail_to("olga@example.org")
 
 
-def test_partner_links_are_cached_apart(client, manifesto):
+def test_partner_links_are_cached_apart_and_tracking_parameters_ignored(client, manifesto):
     plain = client.get("/en/manifesto/").content.decode()
     partner = client.get("/en/manifesto/?source=viasna").content.decode()
     assert 'value="viasna"' in partner and 'value="viasna"' not in plain
+    shared = client.get("/en/manifesto/?fbclid=abc123&source=viasna&utm_medium=social")
+    assert shared["X-Cache"] == "hit" and shared.content.decode() == partner
+    assert client.get("/en/manifesto/?fbclid=xyz")["X-Cache"] == "hit"
 
 
 def test_nothing_personal_or_erroneous_gets_a_public_cache_header(client, manifesto):
