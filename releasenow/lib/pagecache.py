@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -205,6 +205,7 @@ class Page:
     language: str
     petition_id: int | None
     expires: float
+    count: int | None = None  # the count when it was rendered
     charset: str = "utf-8"
     # Per process, not pickled: pieces compressed once, and the last answer built.
     _gz: list[bytes] | None = field(default=None, repr=False)
@@ -219,17 +220,23 @@ class Page:
     def from_response(cls, request: HttpRequest, response: HttpResponse) -> Page:
         body = response.content
         language = response.get("Content-Language") or translation.get_language() or "en"
-        petition_id, parts = None, [body]
+        petition_id, parts, count = None, [body], None
         if page_count := getattr(request, "page_count", None):
             snippet = count_snippet(language, page_count[1]).encode(response.charset)
             if snippet in body:
                 petition_id, parts = page_count[0], body.split(snippet)
+                count = page_count[1]
         headers = [(k, v) for k, v in response.items() if k.lower() not in DROPPED_HEADERS]
         expires = time.time() + settings.PAGE_CACHE_SECONDS
-        return cls(response.status_code, headers, parts, language, petition_id, expires)
+        return cls(response.status_code, headers, parts, language, petition_id, expires, count)
 
     def body(self, gzip: bool) -> bytes:
-        count = current_count(self.petition_id) if self.petition_id else None
+        count = None
+        if self.petition_id:
+            try:
+                count = current_count(self.petition_id)
+            except DatabaseError:  # the database is away: the page as rendered is still true
+                count = self.count
         if self._last and self._last[0] == (count, gzip):
             return self._last[1]
         if count is None:

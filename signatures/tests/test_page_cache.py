@@ -149,3 +149,21 @@ def test_a_page_gone_stale_is_renewed_by_one_request_while_others_get_the_old_co
     time.sleep(1.1 + pagecache.STALE_GRACE)  # too old to serve even while renewing
     pagecache.page_cache().add(f"{key}:renew", 1, 5)
     assert client.get("/en/manifesto/")["X-Cache"] == "miss"
+
+
+def test_cached_pages_still_answer_while_the_database_is_away(client, manifesto, monkeypatch):
+    from django.db import OperationalError
+
+    from releasenow.lib import pagecache
+
+    sign(client)
+    confirm_by_mail(client)
+    client.get("/en/manifesto/")
+
+    def unreachable(petition_id):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(pagecache, "current_count", unreachable)
+    page = client.get("/en/manifesto/")
+    assert page.status_code == 200 and page["X-Cache"] == "hit"
+    assert "<strong>1</strong> person signed" in page.content.decode()
