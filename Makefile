@@ -20,6 +20,7 @@ run: setup
 
 setup: $(VENV)/.runtime build
 	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_content content/default --if-empty
 
 # Build artefacts that are not kept in git: compiled catalogues and collected static files.

@@ -5,6 +5,7 @@ fresh clone run on SQLite on a laptop. Production differs by data, not by code: 
 `SITE_URL=https://…`, `SECRET_KEY`, `DATABASE_URL` and `REDIS_URL`.
 """
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable
@@ -117,12 +118,15 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "releasenow.middleware.PublicRequestLimits",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the views' exceptions first: a database outage answers 503, not 500.
+    "releasenow.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "releasenow.urls"
@@ -157,7 +161,10 @@ else:
             "OPTIONS": {
                 # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock
                 # at BEGIN so concurrent writers queue on the busy timeout instead of failing.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # secure_delete: erased data (a withdrawal) is overwritten, not left in free pages.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+                ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
             },
@@ -170,7 +177,9 @@ _test_db = env("TEST_DATABASE_NAME") or (
 DATABASES["default"]["TEST"] = {"NAME": _test_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache (and, later, rate limits): Redis when REDIS_URL is set, process memory otherwise.
+# Cache: rate limits, the proof-of-work replay check and the staff login back-off live here, so
+# it must be shared by every process. Redis when REDIS_URL is set; otherwise a table in the
+# database (created by `make setup`, `manage.py createcachetable`), never process memory.
 if env("REDIS_URL"):
     CACHES = {
         "default": {
@@ -180,7 +189,16 @@ if env("REDIS_URL"):
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            # Django's database cache with an atomic incr (see releasenow/lib/cache.py).
+            "BACKEND": "releasenow.lib.cache.DatabaseCache",
+            "LOCATION": "releasenow_cache",
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "releasenow"),
+            # Culling deletes expired entries first; live counters only beyond this many.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -264,20 +282,40 @@ else:
 
 # Signing. Beyond the rate limit signatures are held for staff, never refused.
 SIGNING_RATE_LIMIT = env("SIGNING_RATE_LIMIT", "30/m")
-# The request header that carries the client address behind a proxy (e.g. HTTP_X_REAL_IP).
-CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "REMOTE_ADDR")
 # Proof-of-work cost: the largest number a browser may have to try (about 0.3 s on a phone).
 ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 50000)
 CONFIRMATION_DAYS = 7
 RATELIMIT_USE_CACHE = "default"
-# Staff login attempts per account and per network (successful ones count too).
-LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10/15m")
-LOGIN_RATE_LIMIT_PER_CLIENT = env("LOGIN_RATE_LIMIT_PER_CLIENT", "30/15m")
 OTP_TOTP_ISSUER = "Release NO:W"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
-if not env("REDIS_URL"):
-    # Without Redis each process counts for itself: still a limit, just a looser one.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# django-ratelimit knows neither Django's own Redis cache (atomic INCR) nor the database cache
+# with the atomic incr of releasenow/lib/cache.py; both are shared by every process.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Client addresses (issue 9). Limits key on the visitor's *network*, as a daily-rotating digest:
+# an IPv4 address by itself, an IPv6 address by its /64 (what one household or phone gets).
+CLIENT_IPV4_PREFIX = env_int("CLIENT_IPV4_PREFIX", 32)
+CLIENT_IPV6_PREFIX = env_int("CLIENT_IPV6_PREFIX", 64)
+# Behind reverse proxies: how many proxies in front of the app append to X-Forwarded-For
+# (nginx: proxy_add_x_forwarded_for). 0 = the app faces visitors, use the connection's address.
+# With N, the client is the Nth address from the right: the one the nearest trusted proxy saw.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
+# Optional addresses or networks of further proxies (e.g. a CDN's ranges), skipped from the right.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a typo stops start-up, not a visitor's request
+
+# Staff login: failures per account (per browser once it has logged in there) and per network
+# before each further attempt must wait, 1 s doubling up to LOGIN_BACKOFF_MAX seconds. Nothing
+# locks anyone out for good; failures are forgotten a day after the last one.
+LOGIN_FAILURES_BEFORE_BACKOFF = env_int("LOGIN_FAILURES_BEFORE_BACKOFF", 5)
+LOGIN_FAILURES_BEFORE_BACKOFF_PER_NETWORK = env_int("LOGIN_FAILURES_BEFORE_BACKOFF_PER_NETWORK", 20)
+LOGIN_BACKOFF_MAX = env_int("LOGIN_BACKOFF_MAX", 900)
+
+# Request bodies on public pages (everything outside /admin/) larger than this many bytes are
+# answered 413 before anything reads them. The sign form needs about 3 kB.
+PUBLIC_MAX_REQUEST_BODY = env_int("PUBLIC_MAX_REQUEST_BODY", 32 * 1024)
+CSRF_FAILURE_VIEW = "releasenow.views.csrf_failure"
 
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1.
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
@@ -330,15 +368,29 @@ PERMISSIONS_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "releasenow.lib.logging.RedactTokens"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
+    "filters": {
+        "redact_personal": {"()": "releasenow.lib.logging.RedactPersonal"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_personal"]},
+        # Error reports to ADMINS: no token, address or POSTed field (releasenow.lib.errors).
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "redact_personal"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
 }
+DEFAULT_EXCEPTION_REPORTER = "releasenow.lib.errors.PrivateExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "releasenow.lib.errors.PrivateExceptionReporterFilter"
 
 ADMINS = [("Admin", a) for a in env_list("ADMINS", [])]
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
@@ -50,3 +51,9 @@ def choose_language(request: HttpRequest, code: str) -> HttpResponse:
         httponly=True,
     )  # fmt: skip
     return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form that came without its token (expired page, blocked cookies, another site): a
+    page in the visitor's language rather than Django's technical one."""
+    return render(request, "403_csrf.html", status=403)

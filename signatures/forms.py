@@ -16,21 +16,41 @@ from .models import Signature
 
 # Bidirectional overrides and isolates can make a name display as something else.
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# Characters that show nothing: Unicode's Default_Ignorable_Code_Point (zero-width spaces and
+# joiners, bidi marks, variation selectors, tags, the Hangul fillers that count as letters)
+# and the blank Braille pattern. A name made of them would be an empty line on the list.
+INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
 URL_OR_EMAIL = re.compile(r"https?://|www\.|\S@\S|\.(com|org|net|ru|by|io|info)\b", re.I)
 FORMULA_START = ("=", "+", "-", "@")
 AT_RISK_LANGUAGES = ("be", "ru")
 
 
 def clean_text(value: str) -> str:
-    """NFC, no control or bidi-override characters, single spaces. Letters of any script stay."""
+    """NFC, no invisible, control or bidi-control characters, single spaces. Letters of any
+    script stay."""
     value = unicodedata.normalize("NFC", value or "").translate(BIDI_CONTROLS)
+    value = INVISIBLE.sub("", value)
     value = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in value)
     return " ".join(value.split())
 
 
 class CleanCharField(forms.CharField):
+    """Public text: cleaned by `clean_text`; a value that was only invisible, format or control
+    characters is refused with a message, not silently emptied."""
+
     def to_python(self, value):
-        return clean_text(super().to_python(value))
+        typed = super().to_python(value)
+        cleaned = clean_text(typed)
+        if typed and not cleaned:
+            raise forms.ValidationError(
+                _("Please use visible letters: this contained only invisible characters."),
+                code="invisible",
+            )
+        return cleaned
 
 
 def reject_links_and_formulas(value: str, what: str) -> None:

@@ -1,4 +1,5 @@
 import logging
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -33,8 +34,43 @@ def rate_key(group: str, request: HttpRequest) -> str:
     return client_digest(request)
 
 
-# The sign form needs no CSRF token: a forged submission can do nothing a direct one cannot,
-# and without the token the manifesto page stays cacheable on a viral day.
+def _own_origins(request: HttpRequest) -> set[str]:
+    site = urlsplit(settings.SITE_URL)
+    return {
+        f"{request.scheme}://{request.get_host()}",
+        f"{site.scheme}://{site.netloc}",
+        *settings.CSRF_TRUSTED_ORIGINS,
+    }
+
+
+def is_cross_site(request: HttpRequest) -> bool:
+    """Whether the browser says this request was sent by a page of another site.
+
+    Browsers add `Sec-Fetch-Site` and `Origin` to form posts themselves; a page cannot set them.
+    A form on our own origin (the site, or an embed framed by a partner but served by us)
+    posts as same-origin. Requests without either header (old browsers, scripts) carry no
+    evidence and pass: their sender could as well have posted directly.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site", "").lower()
+    if fetch_site in ("same-origin", "none"):
+        return False
+    if fetch_site == "cross-site":
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return fetch_site == "same-site"  # a sibling subdomain that hides its origin
+    return origin.rstrip("/") not in _own_origins(request)
+
+
+def _refill(data) -> dict:
+    """What a visitor had typed, for a form we did not accept as sent; the consent box and the
+    proof of work are for them to do again here."""
+    kept = ("full_name", "email", "affiliation", "city", "country", "visibility", "group", "source")
+    return {**SignatureForm.initial_for(), **{k: data.get(k, "")[:300] for k in kept if k in data}}
+
+
+# The sign form needs no CSRF token, so the manifesto page stays cacheable on a viral day.
+# Cross-site posts are still answered with the form instead of a signature (`is_cross_site`).
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 @public_page
@@ -44,6 +80,14 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = petition or open_petition(slug)
     form = SignatureForm(initial=SignatureForm.initial_for())
     if request.method == "POST" and petition.is_open:
+        if request.content_type.startswith("multipart/"):
+            # Browsers send this form url-encoded; a multipart body would be parsed into files.
+            context = {"petition": petition, "form": form, "refused": "multipart"}
+            return render(request, "signatures/sign.html", context, status=415)
+        if is_cross_site(request):
+            form = SignatureForm(initial=_refill(request.POST))
+            context = {"petition": petition, "form": form, "refused": "cross_site"}
+            return render(request, "signatures/sign.html", context, status=403)
         form = SignatureForm(request.POST)
         if form.honeypot_filled:  # a bot: the same answer as everyone, nothing stored
             return redirect("signatures:check_inbox", slug=slug)

@@ -208,3 +208,24 @@ def test_messages_claimed_by_a_dead_sender_are_sent_after_the_timeout(smtp_serve
 def test_build_email_renders_text_and_html(settings):
     m = build_email("withdrawn", "olga@example.org", {"petition": None}, "de")
     assert m.to == ["olga@example.org"] and m.alternatives[0][1] == "text/html"
+
+
+def test_staff_see_failures_with_their_reason_but_not_the_address(smtp_server, staff_client):
+    smtp_server.reject["gone@example.org"] = "550 5.1.1 No such user"
+    queue_email(message("gone@example.org"), key="gone", ref="signature:7", kind="confirm")
+    run_worker()
+    page = staff_client.get("/admin/mail/outgoingmail/?status__exact=failed").content.decode()
+    assert "SMTPRecipientsRefused 550" in page and "signature:7" in page
+    assert "gone@example.org" not in page
+    detail = staff_client.get(f"/admin/mail/outgoingmail/{OutgoingMail.objects.get().pk}/change/")
+    assert detail.status_code == 200 and "gone@example.org" not in detail.content.decode()
+
+
+def test_a_rolled_back_transaction_queues_nothing(smtp_server):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        queue_email(message("olga@example.org"), key="k")
+        raise RuntimeError
+    assert not OutgoingMail.objects.exists()
+    assert not DBTaskResult.objects.exists()

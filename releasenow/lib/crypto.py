@@ -4,14 +4,17 @@
   database); the first key encrypts, all keys decrypt, so keys can be rotated.
 - A keyed digest of the normalised address enforces "one signature per address" without
   keeping the address searchable.
-- Client addresses become a digest whose key changes every day: enough to rate-limit, useless
-  for tracing anyone afterwards.
+- Client addresses become a digest of their network whose key changes every day: enough to
+  rate-limit, useless for tracing anyone afterwards. Behind proxies only the addresses the
+  trusted proxies appended count (`client_address`).
 """
 
 import contextlib
 import datetime
+import functools
 import hashlib
 import hmac
+import ipaddress
 import unicodedata
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -62,10 +65,76 @@ def email_digest(address: str) -> str:
     return hmac.new(key, normalise_email(address).encode(), hashlib.sha256).hexdigest()
 
 
+def _parse_address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as proxies write it: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`,
+    `[2001:db8::1]:443`; None for anything else."""
+    value = value.strip().strip('"')
+    if value.startswith("["):
+        value = value[1:].partition("]")[0]
+    elif value.count(":") == 1:
+        value = value.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(
+    entries: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+    if address is None:
+        return False
+    return any(address in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
+def client_address(request: HttpRequest) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address the nearest trusted proxy saw, never one the client wrote.
+
+    Each proxy appends the address it was connected from to X-Forwarded-For, so only the
+    right-hand end of the chain is trustworthy: with TRUSTED_PROXY_HOPS = N the client is the
+    Nth entry from the right (REMOTE_ADDR being the 0th), and entries inside TRUSTED_PROXIES are
+    skipped too. Whatever the client put further left is ignored; a chain shorter than
+    expected (a request that bypassed the proxy) falls back to the connection's address.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops <= 0 and not settings.TRUSTED_PROXIES:
+        return _parse_address(remote)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    chain = [entry for entry in forwarded.split(",") if entry.strip()] + [remote]
+    position = 0  # from the right; chain[-1] is the connection's address
+    while position < len(chain) - 1:
+        if position >= hops and not _trusted(_parse_address(chain[-1 - position])):
+            break
+        position += 1
+    address = _parse_address(chain[-1 - position])
+    # Garbage where an address should be: keep the nearest proxy rather than a free-form key.
+    while address is None and position > 0:
+        position -= 1
+        address = _parse_address(chain[-1 - position])
+    return address
+
+
+def client_network(request: HttpRequest) -> str:
+    """The client's network: an IPv4 address by itself and an IPv6 address by its /64 (both
+    configurable), so that rotating through the addresses one is given changes nothing."""
+    address = client_address(request)
+    if address is None:
+        return "unknown"
+    prefix = settings.CLIENT_IPV4_PREFIX if address.version == 4 else settings.CLIENT_IPV6_PREFIX
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
 def client_digest(request: HttpRequest, day: datetime.date | None = None) -> str:
-    """A daily-rotating keyed digest of the client's address, for rate limits only."""
-    address = request.META.get(settings.CLIENT_IP_HEADER, "") or request.META.get("REMOTE_ADDR", "")
-    address = address.split(",")[0].strip()
+    """A daily-rotating keyed digest of the client's network, for rate limits only."""
     day = day or timezone.now().date()
     key = f"{settings.SECRET_KEY}:client:{day.isoformat()}".encode()
-    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, client_network(request).encode(), hashlib.sha256).hexdigest()[:32]

@@ -111,9 +111,7 @@ class QueuedMessage(NamedTuple):
 
 def queue_messages(messages: Iterable[QueuedMessage], batch_size: int = 1000) -> int:
     """Queue messages for the worker, in bulk; keys seen before are skipped. The sender task is
-    woken when the surrounding transaction commits. Returns the number newly queued."""
-    from django.db import transaction
-
+    queued in the same transaction. Returns the number newly queued."""
     from mail.models import OutgoingMail, pack
     from mail.tasks import wake_sender
 
@@ -147,7 +145,7 @@ def queue_messages(messages: Iterable[QueuedMessage], batch_size: int = 1000) ->
     if batch:
         queued += flush()
     if queued:
-        transaction.on_commit(wake_sender)
+        wake_sender()  # the task row commits (or rolls back) with the messages
     return queued
 
 

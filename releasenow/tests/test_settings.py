@@ -54,7 +54,7 @@ def test_defaults_run_a_laptop_site_on_sqlite_in_wal_mode(tmp_path):
     assert s["db_name"] == str(tmp_path / "releasenow.sqlite3")
     assert "journal_mode=WAL" in s["db_options"]["init_command"]
     assert s["db_options"]["timeout"] >= 5
-    assert s["cache"].endswith("LocMemCache")
+    assert s["cache"] == "releasenow.lib.cache.DatabaseCache"  # shared by every process
     assert s["email"] == "releasenow.lib.emails.OutboxBackend"
     assert s["outbox"] == str(tmp_path / "outbox")
     assert s["debug"] is False
@@ -116,3 +116,60 @@ def test_every_environment_variable_the_code_reads_is_documented_in_env_example(
         read |= set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', text))
     documented = set(re.findall(r"^#? ?([A-Z_]+)=", (root / ".env.example").read_text(), re.M))
     assert read - documented == set()
+
+
+def manage(tmp_path, *args, **env) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "EMAIL_HOST", "SITE_URL")
+        and not k.startswith(("SECRET_KEY", "EMAIL_ENCRYPTION_KEYS", "EMAIL_DIGEST_KEY"))
+        and k not in ("DEFAULT_FROM_EMAIL",)
+    }
+    clean.update({"DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "releasenow.settings"})
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env=clean,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_check_deploy_warns_when_keys_live_inside_the_data_dir(tmp_path):
+    out = manage(tmp_path, "check", "--deploy")
+    for name in ("SECRET_KEY", "EMAIL_ENCRYPTION_KEYS", "EMAIL_DIGEST_KEY"):
+        assert f"{name} is read from {tmp_path}" in out.stderr, out.stderr
+    inside = tmp_path / "mykey"
+    inside.write_text("k" * 60)
+    outside = tmp_path.parent / f"{tmp_path.name}-secrets"
+    outside.mkdir()
+    (outside / "secret").write_text("s" * 60)
+    from cryptography.fernet import Fernet
+
+    out = manage(
+        tmp_path, "check", "--deploy",
+        SECRET_KEY_FILE=str(outside / "secret"), EMAIL_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        EMAIL_DIGEST_KEY_FILE=str(inside),
+    )  # fmt: skip
+    assert "SECRET_KEY is read" not in out.stderr
+    assert "EMAIL_ENCRYPTION_KEYS is read" not in out.stderr
+    assert f"EMAIL_DIGEST_KEY is read from {inside}" in out.stderr
+
+
+def test_default_sender_is_quoted_and_a_malformed_one_stops_start_up(tmp_path):
+    s = settings_with(tmp_path)
+    assert s["email"] == "releasenow.lib.emails.OutboxBackend"
+    out = manage(tmp_path, "check")
+    assert out.returncode == 0, out.stderr
+    out = manage(tmp_path, "check", DEFAULT_FROM_EMAIL="Release NO:W <noreply@localhost>")
+    assert out.returncode != 0
+    assert (
+        "releasenow.E001" in out.stderr
+        and "DEFAULT_FROM_EMAIL is not a valid address" in out.stderr
+    )
+    out = manage(
+        tmp_path, "check", EMAIL_FROM_NAME="Вызваленне: зараз", EMAIL_FROM_ADDRESS="a@b.org"
+    )
+    assert out.returncode == 0, out.stderr

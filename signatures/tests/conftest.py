@@ -1,4 +1,5 @@
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.core import mail
@@ -45,11 +46,24 @@ def _loose_mail_limits(settings):
     settings.MAIL_LIMIT_PER_NETWORK = "1000/m"
 
 
-def sign(client, language="en", slug="manifesto", remote_addr="127.0.0.1", **fields):
+def post_form(client, path: str, data: dict, **headers):
+    """Post as a browser posts a form without files: url-encoded (the test client's own
+    default is multipart, which the sign form refuses)."""
+    return client.post(
+        path,
+        urlencode(data, doseq=True),
+        content_type="application/x-www-form-urlencoded",
+        **headers,
+    )
+
+
+def sign(client, language="en", slug="manifesto", remote_addr="127.0.0.1", headers=None, **fields):
     """Post the sign form as a browser would; a field set to None is left out."""
     data = {**OLGA, **fields}
     form = {k: v for k, v in data.items() if v is not None}
-    return client.post(f"/{language}/{slug}/sign/", form, REMOTE_ADDR=remote_addr)
+    return post_form(
+        client, f"/{language}/{slug}/sign/", form, REMOTE_ADDR=remote_addr, **(headers or {})
+    )
 
 
 def run_tasks() -> None:

@@ -1,0 +1,78 @@
+"""A signer who withdraws vanishes: from every table, every file in DATA_DIR and the logs."""
+
+import logging
+import secrets
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from signatures.models import Signature
+from signatures.tests.conftest import run_tasks, sign
+from signatures.tests.test_smtp import link_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def every_table_as_text() -> str:
+    """Every row of every table, django-tasks' and the admin log's included, as text."""
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            chunks.append(f"{table}: {cursor.fetchall()!r}")
+    return "\n".join(chunks)
+
+
+def every_file_in(folder: Path) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+def test_after_withdrawal_no_table_file_or_log_holds_name_address_or_tokens(
+    client, manifesto, smtp_server, staff_client, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    tag = secrets.token_hex(4)
+    name, email = f"Zmitser Vanished{tag}", f"vanish.{tag}@example.org"
+    sign(client, full_name=name, email=email, affiliation=f"Role{tag}", city=f"City{tag}")
+    run_tasks()
+    [confirmation] = smtp_server.to(email)
+    confirm_path, withdraw_path = (
+        link_in(confirmation, "confirm"),
+        link_in(confirmation, "withdraw"),
+    )
+    client.post(confirm_path)
+    signature = Signature.objects.get()
+    # Staff looked at and changed it in the admin: Django's change log names it.
+    staff_client.post(
+        f"/admin/signatures/signature/{signature.pk}/change/",
+        {"full_name": name, "affiliation": "", "city": f"City{tag}", "country": "PL",
+         "visibility": "public"},
+    )  # fmt: skip
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.filter(object_repr__contains=f"Vanished{tag}").exists()
+    tokens = [confirm_path.split("/")[-2], withdraw_path.split("/")[-2]]
+    assert every_table_as_text().count(f"Vanished{tag}") > 0  # the scans see what is there
+    if connection.vendor == "sqlite":
+        assert any(
+            f"Vanished{tag}".encode() in c for c in every_file_in(settings.DATA_DIR).values()
+        )
+
+    client.post(withdraw_path)
+    run_tasks()  # the withdrawal notice goes out, and its queued copy is erased
+    assert len(smtp_server.to(email)) == 2
+
+    needles = [name, f"Vanished{tag}", email, f"vanish.{tag}", f"Role{tag}", f"City{tag}", *tokens]
+    tables = every_table_as_text()
+    for needle in needles:
+        assert needle not in tables, needle
+        assert needle.lower() not in tables.lower(), needle
+    files = every_file_in(settings.DATA_DIR)
+    assert files  # the SQLite database and its WAL live here in the default set-up
+    for path, content in files.items():
+        for needle in needles:
+            assert needle.encode() not in content, (path, needle)
+    for needle in needles:
+        assert needle not in caplog.text, needle
