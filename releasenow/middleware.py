@@ -1,4 +1,5 @@
-"""Middleware of the public site: a 503 page when the database is unreachable, request-size limits."""
+"""Middleware of the public site: a 503 page when the database is unreachable, request-size
+limits."""
 
 import logging
 from collections.abc import Callable

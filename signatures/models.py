@@ -216,6 +216,15 @@ class Signature(models.Model):
             models.Index(
                 fields=["created_at"], name="signature_pending", condition=Q(status="pending")
             ),
+            # The first signatories page lists verified former political prisoners: without
+            # this, finding them reads every listed row (seconds at a million signatures).
+            models.Index(
+                F("petition"),
+                F("confirmed_at").desc(),
+                F("id").desc(),
+                name="signature_former_prisoners",
+                condition=Q(listed=True) & VERIFIED_FORMER_PRISONER,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -101,7 +101,7 @@ def test_partner_links_are_cached_apart_and_tracking_parameters_ignored(client, 
 
 
 def test_nothing_personal_or_erroneous_gets_a_public_cache_header(client, manifesto):
-    invalid = client.post("/en/manifesto/sign/", {"full_name": "x"})
+    invalid = sign(client, full_name="x")
     assert invalid.status_code == 200 and b"field-error" in invalid.content
     assert "public" not in invalid.get("Cache-Control", "")
     assert "public" not in sign(client).get("Cache-Control", "")
