@@ -87,7 +87,10 @@ class SignatureQuerySet(models.QuerySet):
         if cursor is None:
             return self
         when, pk = cursor
-        return self.filter(Q(confirmed_at__lt=when) | Q(confirmed_at=when, id__lt=pk))
+        # The plain bound first lets the index seek to the cursor instead of reading up to it.
+        return self.filter(confirmed_at__lte=when).filter(
+            Q(confirmed_at__lt=when) | Q(confirmed_at=when, id__lt=pk)
+        )
 
     def delete_in_batches(self, size: int = 2000) -> int:
         """Delete without one giant statement (SQLite limits bound variables; big deletes
