@@ -1,6 +1,6 @@
 """Launch-day load test: pages and signing side by side, on the site as `make run` starts it.
 
-    .venv/bin/python bench/load.py                      # short run (about 2-3 minutes)
+    .venv/bin/python bench/load.py                      # short run (about 5 minutes)
     .venv/bin/python bench/load.py --duration 60 --sign-duration 60 --size 1000000   # the full one
     .venv/bin/python bench/load.py --postgres postgres://postgres@127.0.0.1:5432/rn10 \\
         --redis redis://127.0.0.1:6379/10             # PostgreSQL + Redis (their data is replaced)
