@@ -24,6 +24,7 @@ Requests with a session cookie (staff), other methods and every other view bypas
 from __future__ import annotations
 
 import hashlib
+import logging
 import struct
 import threading
 import time
@@ -43,6 +44,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.regex_helper import _lazy_re_compile
+
+log = logging.getLogger(__name__)
 
 COUNT_TEMPLATE = "campaigns/includes/count.html"
 VERSION_KEY = "pages:version"
@@ -290,9 +293,13 @@ class PageCacheMiddleware:
         if not self.cacheable(request):
             return self.get_response(request)
         request.get_host()  # the same 400 for a bad Host as without the cache
-        version = content_version()
-        key = self.key(request, version)
-        page = self.lookup(key, version)
+        try:
+            version = content_version()
+            key = self.key(request, version)
+            page = self.lookup(key, version)
+        except Exception:  # noqa: BLE001 - the cache is away (Redis down): pages still render
+            log.warning("Page cache unavailable", exc_info=True)
+            return self.get_response(request)
         if page is not None:
             return page.respond(request, hit=True)
         response = self.get_response(request)
@@ -305,9 +312,12 @@ class PageCacheMiddleware:
             return response
         page = Page.from_response(request, response)
         if settings.PAGE_CACHE_SECONDS > 0:
-            page_cache().set(key, page, settings.PAGE_CACHE_SECONDS + STALE_GRACE)
-            page_cache().delete(f"{key}:renew")
             self.remember(key, version, page)
+            try:
+                page_cache().set(key, page, settings.PAGE_CACHE_SECONDS + STALE_GRACE)
+                page_cache().delete(f"{key}:renew")
+            except Exception:  # noqa: BLE001
+                log.warning("Page cache unavailable", exc_info=True)
         return page.respond(request, hit=False)
 
     @staticmethod
