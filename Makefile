@@ -13,7 +13,7 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export
 
-.PHONY: run setup build test test-unit test-browser lint format messages lock clean
+.PHONY: run setup build test test-unit test-browser test-deploy lint format messages lock clean
 
 run: setup
 	$(BIN)/honcho -f Procfile start --port $(PORT)
@@ -43,11 +43,15 @@ $(VENV)/.dev: requirements-dev.lock requirements.lock | $(BIN)/python
 test: $(VENV)/.dev build lint test-unit
 
 test-unit: $(VENV)/.dev build
-	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not browser and not nginx" $(PYTEST_ARGS)
 
 # Drives Debian's Chromium (/usr/bin/chromium) with Playwright; never downloads a browser.
 test-browser: $(VENV)/.dev build
 	$(BIN)/pytest -m browser $(PYTEST_ARGS)
+
+# The shipped nginx configuration (deploy/) in front of gunicorn: sign, confirm, withdraw.
+test-deploy: $(VENV)/.dev build
+	$(BIN)/pytest -m nginx $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

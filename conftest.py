@@ -40,6 +40,19 @@ def staff_client(client, db):
     return client
 
 
+@pytest.fixture(autouse=True)
+def _fresh_page_cache(settings, tmp_path):
+    """Each test starts with an empty page cache of its own (tests may change content with
+    queryset updates, which send no signal)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        settings.PAGE_CACHE_ALIAS: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"pages-{tmp_path}",
+        },
+    }
+
+
 @pytest.fixture
 def smtp_server(settings):
     """A real SMTP server on a free port, with Django's settings pointing at it as a

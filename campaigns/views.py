@@ -8,6 +8,7 @@ from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.http import require_GET
 
 from releasenow.lib import l10n
+from releasenow.lib.pagecache import public_page, shows_count
 
 from . import share_images
 from .models import Campaign, Chart, Figure, Page, Petition, Portrait, Quote, Section
@@ -31,6 +32,7 @@ def group_by_section(objects) -> dict[str, list]:
     return grouped
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     """The campaign page: its sections in order, each with the figures, charts, portraits and
     quotes attached to it."""
@@ -60,6 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
         *sections,
         *(obj for group in attached.values() for objs in group.values() for obj in objs),
     ]
+    shows_count(request, campaign.petition)
     return render(
         request,
         "campaigns/home.html",
@@ -73,9 +76,11 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 def petition(request: HttpRequest, slug: str) -> HttpResponse:
     """A petition's text with its count; the campaign's manifesto lives at /<lang>/manifesto/."""
     petition = get_object_or_404(Petition.objects.prefetch_related("translations"), slug=slug)
+    shows_count(request, petition)
     return render(
         request,
         "campaigns/petition.html",
@@ -128,6 +133,7 @@ def apple_touch_icon(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@public_page
 def page(request: HttpRequest, slug: str) -> HttpResponse:
     page = get_object_or_404(Page.objects.prefetch_related("translations"), slug=slug)
     return render(request, "campaigns/page.html", {"page": page, **translation_notes([page])})

@@ -440,3 +440,34 @@ SHARE_IMAGE_MAX_AGE = env_int("SHARE_IMAGE_MAX_AGE", 300)
 # A TrueType font with Latin and Cyrillic letters for share images; empty: the first found of
 # DejaVu Sans Bold, Liberation Sans Bold, Noto Sans Bold (Debian: fonts-dejavu-core).
 SHARE_IMAGE_FONT = env("SHARE_IMAGE_FONT", "")
+
+# Launch day (issue 10): whole anonymous public pages are cached in the shared "pages" cache
+# (releasenow/lib/pagecache.py), renewed on any content save, the count filled in live.
+# Redis when REDIS_URL is set; otherwise files in DATA_DIR, shared by every process on the host.
+PAGE_CACHE_ALIAS = "pages"
+if env("REDIS_URL"):
+    CACHES[PAGE_CACHE_ALIAS] = {
+        **CACHES["default"],
+        "KEY_PREFIX": CACHES["default"]["KEY_PREFIX"] + "-pages",
+    }
+else:
+    CACHES[PAGE_CACHE_ALIAS] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache" / "pages"),
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+# Seconds a rendered page (its latest signatories, per-country counts) is reused (and 5 more
+# while one request renews it); 0: off.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5)
+# What proxies and browsers may do with a public page: keep it fresh max-age seconds, then
+# serve it stale for up to stale-while-revalidate seconds while fetching a new one.
+PAGE_MAX_AGE = env_int("PAGE_MAX_AGE", 10)
+PAGE_STALE_WHILE_REVALIDATE = env_int("PAGE_STALE_WHILE_REVALIDATE", 10)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+    "releasenow.lib.pagecache.PageCacheMiddleware",
+)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Opening SQLite and running its PRAGMAs costs more than answering a cached page: keep
+    # each thread's connection open between requests.
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("SQLITE_CONN_MAX_AGE", 600)

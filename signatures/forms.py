@@ -1,7 +1,11 @@
+import functools
 import re
 import unicodedata
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -88,6 +92,37 @@ def reject_links_and_formulas(value: str, what: str) -> None:
         raise forms.ValidationError(_("This may not start with =, +, - or @."))
 
 
+class CountrySelect(forms.Select):
+    """The country list as plain HTML, built once per language.
+
+    Django's widget templates render each of the ~250 options through a template: most of the
+    manifesto page's time. The options never change within a language, so they are joined once
+    and the chosen one is marked by a string replacement.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        options = country_options_html(get_language() or "en")
+        chosen = self.format_value(value)
+        code = chosen[0] if chosen else ""
+        if code:
+            option = format_html('<option value="{}">', code)
+            options = options.replace(option, option[:-1] + " selected>", 1)
+        else:
+            options = options.replace('<option value="">', '<option value="" selected>', 1)
+        attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        # The options are escaped already (country_options_html); the replacement adds no text.
+        options = mark_safe(options)  # noqa: S308
+        return format_html('<select name="{}"{}>\n{}\n</select>', name, attrs, options)
+
+
+@functools.cache
+def country_options_html(language: str) -> SafeString:
+    return mark_safe(  # noqa: S308 - every part escaped by format_html_join
+        '<option value="">—</option>\n'
+        + format_html_join("\n", '<option value="{}">{}</option>', country_choices(language))
+    )
+
+
 class SignatureForm(forms.Form):
     full_name = CleanCharField(label=_("Full name"), max_length=120, min_length=2)
     email = forms.EmailField(
@@ -103,7 +138,10 @@ class SignatureForm(forms.Form):
     )
     city = CleanCharField(label=_("City"), max_length=100, required=False)
     country = forms.ChoiceField(
-        label=_("Country"), choices=lambda: [("", "—"), *country_choices()], required=False
+        label=_("Country"),
+        choices=lambda: [("", "—"), *country_choices()],
+        required=False,
+        widget=CountrySelect,
     )
     visibility = forms.ChoiceField(
         label=_("How your signature is shown"),

@@ -19,6 +19,7 @@ from django_ratelimit.core import is_ratelimited
 from campaigns.models import Partner, Petition
 from releasenow.lib.crypto import client_digest
 from releasenow.lib.emails import mail_allowed
+from releasenow.lib.pagecache import public_page, shows_count
 
 from . import challenge
 from .emails import queue_signature_email, queue_withdrawn_email
@@ -77,8 +78,11 @@ def _refill(data) -> dict:
 # Cross-site posts are still answered with the form instead of a signature (`is_cross_site`).
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@public_page
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
-    petition = open_petition(slug)
+    # A POST needs the petition's row only; its texts load when a page is rendered.
+    petition = get_object_or_404(Petition, slug=slug) if request.method == "POST" else None
+    petition = petition or open_petition(slug)
     form = SignatureForm(initial=SignatureForm.initial_for())
     if request.method == "POST" and petition.is_open:
         form, outcome = submit(request, petition)
@@ -141,6 +145,7 @@ def submit(
     return form, "done"
 
 
+@public_page
 def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
     """The same page whether the address was new or had signed before: it reveals nothing."""
     return render(request, "signatures/check_inbox.html", {"petition": open_petition(slug)})
@@ -212,6 +217,7 @@ def unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     return render(request, "signatures/unsubscribe.html", context)
 
 
+@public_page
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     """All public signatories: verified former political prisoners first, then everyone else,
     newest first, a page at a time by keyset (page 10,000 costs what page 1 costs)."""
@@ -225,6 +231,7 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     if cursor is None:
         former = list(public.former_prisoners().newest_first()[:1000])
     next_cursor = page[PAGE_SIZE - 1].cursor() if len(page) > PAGE_SIZE else None
+    shows_count(request, petition)
     return render(
         request,
         "signatures/signatories.html",

@@ -1,0 +1,364 @@
+"""Whole-page cache for the public pages anonymous visitors read, and their compression.
+
+A viral day is tens of thousands of people reading the same few pages in eight languages. Views
+marked `@public_page` answer the same to every anonymous visitor, so their rendered HTML is kept
+in the shared "pages" cache (Redis in production; files in DATA_DIR otherwise, so every process
+on one machine shares it) and served without running the view:
+
+- the key is the path (with its language prefix) and query string, under a content version
+  that any save of a content model bumps (`CONTENT_APPS`), so edits show at once;
+- the signature count is not frozen into the page: the count snippet is cut out when the page
+  is stored and filled in on every answer from the petition row, so the origin never shows an
+  old count and never one lower than it showed before (other parts, such as the latest
+  signatories, are at most `PAGE_CACHE_SECONDS` + `STALE_GRACE` old);
+- answers carry `Cache-Control: public, max-age, stale-while-revalidate` so the shipped nginx
+  micro-cache (or a CDN) can hold them; with the defaults no copy anyone gets is older than
+  30 s (PAGE_CACHE_SECONDS + STALE_GRACE at the origin, max-age + stale-while-revalidate after);
+- HTML is gzip-compressed from pieces compressed once (deflate blocks flushed at the count
+  snippet), so compression costs almost nothing per answer. Public pages carry no secret
+  (the sign form has no CSRF token), so compression leaks nothing (BREACH).
+
+Requests with a session cookie (staff), other methods and every other view bypass all of this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import struct
+import threading
+import time
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import caches
+from django.db import DatabaseError, connection, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.utils.regex_helper import _lazy_re_compile
+
+log = logging.getLogger(__name__)
+
+COUNT_TEMPLATE = "campaigns/includes/count.html"
+VERSION_KEY = "pages:version"
+# Saving any model of these apps changes what pages show. Signatures are not content: they
+# move the count (filled in live) and lists (renewed after PAGE_CACHE_SECONDS).
+CONTENT_APPS = ("campaigns",)
+# Staff moderation and signers' withdrawals (each writes an audit entry) must leave the lists at
+# once, not after PAGE_CACHE_SECONDS; they are rare, unlike new signatures.
+CONTENT_MODELS = ("signatures.auditentry",)
+# Saves that only move the counter are not content changes.
+COUNTER_FIELDS = frozenset({"signature_count", "updated_at"})
+MAX_QUERY = 200
+# The query parameters public pages read: the partner link (?source=) and the signatory list's
+# cursor (?before=). A view that reads another one must add it here.
+PAGE_QUERY_PARAMS = ("source", "before")
+VERSION_RECHECK = 1.0  # seconds
+# Seconds a page past PAGE_CACHE_SECONDS may still be served while one request renews it.
+STALE_GRACE = 5
+ACCEPTS_GZIP = _lazy_re_compile(r"\bgzip\b")
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+DROPPED_HEADERS = {"content-length", "content-encoding", "set-cookie", "date", "x-cache"}
+
+
+def public_page(view):
+    """Mark a view whose GET answers are the same for every anonymous visitor.
+
+    Only a 200 to GET/HEAD that sets no cookie is marked: a POST, a form with errors (those only
+    come from a POST), a redirect or an error page is never cached.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if (
+            request.method in ("GET", "HEAD")
+            and response.status_code == 200
+            and not response.cookies
+            and not response.streaming
+            and not response.has_header("Cache-Control")
+        ):
+            response.public_page = True
+            patch_cache_control(
+                response,
+                public=True,
+                max_age=settings.PAGE_MAX_AGE,
+                stale_while_revalidate=settings.PAGE_STALE_WHILE_REVALIDATE,
+            )
+        return response
+
+    return wrapped
+
+
+def shows_count(request: HttpRequest, petition) -> None:
+    """The page shows this petition's count: the cache fills it in live on every answer."""
+    if petition is not None:
+        request.page_count = (petition.pk, petition.signature_count)
+
+
+# The cache ---------------------------------------------------------------------------------
+
+
+def page_cache():
+    alias = settings.PAGE_CACHE_ALIAS
+    return caches[alias if alias in settings.CACHES else "default"]
+
+
+_version: list = [None, 0.0]  # this process's last look at the shared version, and when
+
+
+def content_version() -> str:
+    """The shared content version, looked up at most once a second per process: an edit shows
+    everywhere within a second, and a cached page costs one round trip less."""
+    now = time.monotonic()
+    if _version[0] is not None and now - _version[1] < VERSION_RECHECK:
+        return _version[0]
+    version = page_cache().get(VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex[:12]
+        if not page_cache().add(VERSION_KEY, version, timeout=None):
+            version = page_cache().get(VERSION_KEY) or version
+    _version[:] = [version, now]
+    return version
+
+
+def content_changed() -> None:
+    """Forget every cached page: now, and again once the transaction commits (a page rendered
+    in between from the old rows must not outlive it)."""
+
+    def bump() -> None:
+        page_cache().set(VERSION_KEY, uuid.uuid4().hex[:12], None)
+        _version[0] = None
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def on_content_saved(sender, update_fields=None, **kwargs) -> None:
+    meta = sender._meta
+    if meta.app_label not in CONTENT_APPS and meta.label_lower not in CONTENT_MODELS:
+        return
+    if update_fields and set(update_fields) <= COUNTER_FIELDS:
+        return
+    content_changed()
+
+
+def connect_signals() -> None:
+    for signal in (post_save, post_delete, m2m_changed):
+        signal.connect(on_content_saved, dispatch_uid=f"pagecache-{id(signal)}")
+
+
+def current_count(petition_id: int) -> int | None:
+    """The count as committed now: one primary-key read, no ORM."""
+    table = connection.ops.quote_name(apps.get_model("campaigns", "Petition")._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT signature_count FROM {table} WHERE id = %s", [petition_id])  # noqa: S608
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+class _Count:
+    def __init__(self, count: int):
+        self.signature_count = count
+
+
+_snippets: dict[tuple[str, int], str] = {}
+
+
+def count_snippet(language: str, count: int) -> str:
+    """The count include as the page renders it (plural forms differ by count and language)."""
+    key = (language, count)
+    snippet = _snippets.get(key)
+    if snippet is None:
+        with translation.override(language):
+            snippet = render_to_string(COUNT_TEMPLATE, {"petition": _Count(count)})
+        if len(_snippets) > 5000:
+            _snippets.clear()
+        _snippets[key] = snippet
+    return snippet
+
+
+# Stored pages ------------------------------------------------------------------------------
+
+
+def deflate(data: bytes, last: bool) -> bytes:
+    """Raw deflate blocks that can be joined to others: flushed to a byte boundary, fresh
+    history, and the final-block bit only on the last piece."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush(
+        zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH
+    )
+
+
+@dataclass
+class Page:
+    """A rendered page, its headers, and where the count goes (between `parts`)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    parts: list[bytes]
+    language: str
+    petition_id: int | None
+    expires: float
+    count: int | None = None  # the count when it was rendered
+    charset: str = "utf-8"
+    # Per process, not pickled: pieces compressed once, and the last answer built.
+    _gz: list[bytes] | None = field(default=None, repr=False)
+    _last: tuple | None = field(default=None, repr=False)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_gz"] = state["_last"] = None
+        return state
+
+    @classmethod
+    def from_response(cls, request: HttpRequest, response: HttpResponse) -> Page:
+        body = response.content
+        language = response.get("Content-Language") or translation.get_language() or "en"
+        petition_id, parts, count = None, [body], None
+        if page_count := getattr(request, "page_count", None):
+            snippet = count_snippet(language, page_count[1]).encode(response.charset)
+            if snippet in body:
+                petition_id, parts = page_count[0], body.split(snippet)
+                count = page_count[1]
+        headers = [(k, v) for k, v in response.items() if k.lower() not in DROPPED_HEADERS]
+        expires = time.time() + settings.PAGE_CACHE_SECONDS
+        return cls(response.status_code, headers, parts, language, petition_id, expires, count)
+
+    def body(self, gzip: bool) -> bytes:
+        count = None
+        if self.petition_id:
+            try:
+                count = current_count(self.petition_id)
+            except DatabaseError:  # the database is away: the page as rendered is still true
+                count = self.count
+        if self._last and self._last[0] == (count, gzip):
+            return self._last[1]
+        if count is None:
+            plain = b"".join(self.parts)
+        else:
+            snippet = count_snippet(self.language, count).encode(self.charset)
+            plain = snippet.join(self.parts)
+        data = self.compress(plain, count) if gzip else plain
+        self._last = ((count, gzip), data)
+        return data
+
+    def compress(self, plain: bytes, count: int | None) -> bytes:
+        if self._gz is None:
+            last = len(self.parts) - 1
+            self._gz = [deflate(part, i == last) for i, part in enumerate(self.parts)]
+        pieces = [self._gz[0]]
+        if count is not None:
+            snippet = deflate(count_snippet(self.language, count).encode(self.charset), False)
+            for piece in self._gz[1:]:
+                pieces += [snippet, piece]
+        trailer = struct.pack("<II", zlib.crc32(plain), len(plain) & 0xFFFFFFFF)
+        return GZIP_HEADER + b"".join(pieces) + trailer
+
+    def respond(self, request: HttpRequest, hit: bool) -> HttpResponse:
+        gzip = bool(ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+        body = self.body(gzip)
+        response = HttpResponse(body if request.method != "HEAD" else b"", status=self.status)
+        for name, value in self.headers:
+            response[name] = value
+        patch_vary_headers(response, ("Accept-Encoding",))
+        if gzip:
+            response["Content-Encoding"] = "gzip"
+        response["Content-Length"] = str(len(body))
+        response["X-Cache"] = "hit" if hit else "miss"
+        return response
+
+
+class PageCacheMiddleware:
+    """Answer GET/HEAD of anonymous visitors from the page cache; store what views marked.
+
+    Sits right after WhiteNoise, so a cached page skips sessions, CSRF, auth and the view; the
+    headers the inner middleware adds (CSP, permissions policy, …) are stored with the page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.local: dict[str, tuple[str, Page]] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not self.cacheable(request):
+            return self.get_response(request)
+        request.get_host()  # the same 400 for a bad Host as without the cache
+        try:
+            version = content_version()
+            key = self.key(request, version)
+            page = self.lookup(key, version)
+        except Exception:  # noqa: BLE001 - the cache is away (Redis down): pages still render
+            log.warning("Page cache unavailable", exc_info=True)
+            return self.get_response(request)
+        if page is not None:
+            return page.respond(request, hit=True)
+        response = self.get_response(request)
+        if not getattr(response, "public_page", False):
+            return response
+        if response.cookies or "cookie" in response.get("Vary", "").lower():
+            # Something on the page set a cookie (a CSRF token, a message): not the same for all.
+            del response["Cache-Control"]
+            add_never_cache_headers(response)
+            return response
+        page = Page.from_response(request, response)
+        if settings.PAGE_CACHE_SECONDS > 0:
+            self.remember(key, version, page)
+            try:
+                page_cache().set(key, page, settings.PAGE_CACHE_SECONDS + STALE_GRACE)
+                page_cache().delete(f"{key}:renew")
+            except Exception:  # noqa: BLE001
+                log.warning("Page cache unavailable", exc_info=True)
+        return page.respond(request, hit=False)
+
+    @staticmethod
+    def cacheable(request: HttpRequest) -> bool:
+        return (
+            request.method in ("GET", "HEAD")
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and len(request.META.get("QUERY_STRING", "")) <= MAX_QUERY
+        )
+
+    @staticmethod
+    def key(request: HttpRequest, version: str) -> str:
+        """The path and the query parameters pages read; others (fbclid, utm_…) change
+        nothing on a page, so a link shared with tracking parameters stays one cached page."""
+        query = [(name, request.GET.get(name, "")[:MAX_QUERY]) for name in PAGE_QUERY_PARAMS]
+        path = f"{request.path}?{urlencode([(k, v) for k, v in query if v])}"
+        return f"page:{version}:{hashlib.sha256(path.encode()).hexdigest()[:32]}"
+
+    def lookup(self, key: str, version: str) -> Page | None:
+        """A fresh copy (this process's, whose pieces are compressed already, else the shared
+        one). When it has just gone stale, one request renews it while the others are still
+        answered from it for up to STALE_GRACE seconds: no stampede of renders every few
+        seconds on a busy page."""
+        if settings.PAGE_CACHE_SECONDS <= 0:
+            return None
+        now = time.time()
+        held = self.local.get(key)
+        page = held[1] if held and held[0] == version else None
+        if page is None or page.expires <= now:
+            shared = page_cache().get(key)
+            if shared is not None and (page is None or shared.expires > page.expires):
+                page = shared
+                self.remember(key, version, page)
+        if page is None or page.expires > now:
+            return page
+        if page.expires + STALE_GRACE < now or page_cache().add(f"{key}:renew", 1, STALE_GRACE):
+            return None  # this request renders the page anew
+        return page
+
+    def remember(self, key: str, version: str, page: Page) -> None:
+        with self.lock:
+            if len(self.local) > 500:
+                self.local.clear()
+            self.local[key] = (version, page)

@@ -1,0 +1,169 @@
+"""Public pages come from the shared page cache, compressed, with a live count; nothing
+personal or erroneous is ever cached."""
+
+import gzip
+import re
+
+import pytest
+from django.utils import translation
+
+from campaigns.models import Section
+from signatures.forms import SignatureForm
+from signatures.tests.conftest import confirm_by_mail, link, run_tasks, sign
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PUBLIC_PAGES = [
+    "/en/",
+    "/de/manifesto/",
+    "/en/manifesto/sign/",
+    "/en/manifesto/sign/check-your-inbox/",
+    "/en/manifesto/signatories/",
+    "/en/privacy/",
+]
+
+
+def count_of(html: str) -> str:
+    return re.search(r'class="count"><strong>([\d,]+)</strong>', html).group(1)
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_pages_are_cached_and_say_so_to_proxies(client, manifesto, path):
+    first = client.get(path)
+    second = client.get(path)
+    assert first.status_code == second.status_code == 200
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
+    assert first.content == second.content
+    for response in (first, second):
+        assert response["Cache-Control"] == "public, max-age=10, stale-while-revalidate=10"
+        assert "Content-Security-Policy" in response and response["X-Frame-Options"] == "DENY"
+        assert "Set-Cookie" not in response
+
+
+def test_pages_are_gzipped_for_clients_that_accept_it(client, manifesto):
+    plain = client.get("/en/manifesto/").content
+    for _ in range(2):  # a miss and a hit
+        response = client.get("/en/manifesto/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert response["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response["Vary"]
+        assert int(response["Content-Length"]) == len(response.content) < len(plain) / 2
+        assert gzip.decompress(response.content) == plain
+
+
+def test_a_cached_page_shows_the_live_count_in_every_form(client, manifesto):
+    client.get("/en/manifesto/")
+    client.get("/be/manifesto/", HTTP_ACCEPT_ENCODING="gzip")
+    sign(client)
+    confirm_by_mail(client)
+    page = client.get("/en/manifesto/")
+    assert page["X-Cache"] == "hit"
+    assert count_of(page.content.decode()) == "1"
+    assert "<strong>1</strong> person signed" in page.content.decode()  # singular, too
+    zipped = client.get("/be/manifesto/", HTTP_ACCEPT_ENCODING="gzip")
+    assert zipped["X-Cache"] == "hit"
+    assert "<strong>1</strong>" in gzip.decompress(zipped.content).decode()
+
+
+def test_saving_content_renews_cached_pages(client, manifesto):
+    assert client.get("/en/").status_code == 200
+    section = Section.objects.first()
+    section.set_current_language("en")
+    section.title = "A freshly edited heading"
+    section.save()
+    page = client.get("/en/")
+    assert page["X-Cache"] == "miss"
+    assert "A freshly edited heading" in page.content.decode()
+
+
+def test_a_withdrawn_signer_leaves_cached_lists_at_once(client, manifesto):
+    sign(client)
+    confirm_by_mail(client)
+    assert "Olga Loiko" in client.get("/en/manifesto/signatories/").content.decode()
+    withdraw_path = link(last_confirm_mail(), "withdraw")
+    client.post(withdraw_path)
+    for path in ("/en/manifesto/signatories/", "/en/manifesto/"):
+        assert "Olga Loiko" not in client.get(path).content.decode()
+
+
+def last_confirm_mail():
+    from signatures.tests.conftest import last_mail_to
+
+    return last_mail_to("olga@example.org")
+
+
+def test_partner_links_are_cached_apart_and_tracking_parameters_ignored(client, manifesto):
+    plain = client.get("/en/manifesto/").content.decode()
+    partner = client.get("/en/manifesto/?source=viasna").content.decode()
+    assert 'value="viasna"' in partner and 'value="viasna"' not in plain
+    shared = client.get("/en/manifesto/?fbclid=abc123&source=viasna&utm_medium=social")
+    assert shared["X-Cache"] == "hit" and shared.content.decode() == partner
+    assert client.get("/en/manifesto/?fbclid=xyz")["X-Cache"] == "hit"
+
+
+def test_nothing_personal_or_erroneous_gets_a_public_cache_header(client, manifesto):
+    invalid = sign(client, full_name="x")
+    assert invalid.status_code == 200 and b"field-error" in invalid.content
+    assert "public" not in invalid.get("Cache-Control", "")
+    assert "public" not in sign(client).get("Cache-Control", "")
+    run_tasks()
+    message = last_confirm_mail()
+    for path in (link(message, "confirm"), link(message, "withdraw")):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"] and "X-Cache" not in response
+    assert "public" not in client.get("/admin/login/").get("Cache-Control", "")
+    assert "public" not in client.get("/en/manifesto/confirm/forged/").get("Cache-Control", "")
+
+
+def test_staff_with_a_session_bypass_the_cache(staff_client, manifesto):
+    staff_client.get("/en/manifesto/")
+    response = staff_client.get("/en/manifesto/")
+    assert "X-Cache" not in response
+
+
+def test_the_country_list_is_built_once_per_language_and_keeps_the_choice():
+    with translation.override("de"):
+        html = str(SignatureForm(data={"country": "BY"})["country"])
+        assert '<option value="BY" selected>Belarus</option>' in html
+        assert html.count("<option") > 240 and html.count(" selected") == 1
+    with translation.override("be"):
+        assert '<option value="DE">Германія</option>' in str(SignatureForm()["country"])
+
+
+def test_a_page_gone_stale_is_renewed_by_one_request_while_others_get_the_old_copy(
+    client, manifesto, settings, rf
+):
+    import time
+
+    from releasenow.lib import pagecache
+
+    settings.PAGE_CACHE_SECONDS = 1
+    assert client.get("/en/manifesto/")["X-Cache"] == "miss"
+    assert client.get("/en/manifesto/")["X-Cache"] == "hit"
+    time.sleep(1.1)
+    key = pagecache.PageCacheMiddleware.key(rf.get("/en/manifesto/"), pagecache.content_version())
+    pagecache.page_cache().add(f"{key}:renew", 1, 5)  # another request is renewing it
+    assert client.get("/en/manifesto/")["X-Cache"] == "hit"
+    pagecache.page_cache().delete(f"{key}:renew")
+    assert client.get("/en/manifesto/")["X-Cache"] == "miss"
+    time.sleep(1.1 + pagecache.STALE_GRACE)  # too old to serve even while renewing
+    pagecache.page_cache().add(f"{key}:renew", 1, 5)
+    assert client.get("/en/manifesto/")["X-Cache"] == "miss"
+
+
+def test_cached_pages_still_answer_while_the_database_is_away(client, manifesto, monkeypatch):
+    from django.db import OperationalError
+
+    from releasenow.lib import pagecache
+
+    sign(client)
+    confirm_by_mail(client)
+    client.get("/en/manifesto/")
+
+    def unreachable(petition_id):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(pagecache, "current_count", unreachable)
+    page = client.get("/en/manifesto/")
+    assert page.status_code == 200 and page["X-Cache"] == "hit"
+    assert "<strong>1</strong> person signed" in page.content.decode()
