@@ -143,7 +143,7 @@ class OutgoingMail(models.Model):
         SENT = "sent", "sent"
         FAILED = "failed", "failed"
         CANCELLED = "cancelled", "cancelled"
-        SUPPRESSED = "suppressed", "not sent: mail limit for the address"
+        SUPPRESSED = "suppressed", "not sent: mail limit"
 
     key = models.CharField(max_length=200, unique=True, help_text="Idempotency key")
     ref = models.CharField(

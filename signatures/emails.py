@@ -50,6 +50,23 @@ def queue_signature_email(signature: Signature, template: str) -> bool:
     )  # fmt: skip
 
 
+def record_withheld(signature: Signature, template: str) -> None:
+    """The network's mail limit kept this message back: a row in the queue says so (without a
+    message), so that `mail_lost_confirmations` does not send it after all."""
+    from django.utils import timezone
+
+    from mail.models import OutgoingMail
+
+    OutgoingMail.objects.create(
+        key=f"{signature.ref}:{template}:{secrets.token_hex(8)}",
+        ref=signature.ref,
+        kind=template,
+        status=OutgoingMail.Status.SUPPRESSED,
+        error="limit per network",
+        finished_at=timezone.now(),
+    )
+
+
 def queue_withdrawn_email(email: str, petition: Petition, language: str, ref: str) -> bool:
     """Built before the data is erased; the queue keeps it encrypted until it is sent."""
     petition.set_current_language(language)

@@ -18,6 +18,11 @@ from .models import Signature
 log = logging.getLogger(__name__)
 
 PURGE_INTERVAL = timedelta(hours=1)
+# A sign request stores the signature, then queues its e-mail; the sweep looks for signatures
+# older than the grace (their request is long over) and younger than the window.
+SWEEP_INTERVAL = timedelta(minutes=1)
+SWEEP_GRACE = timedelta(minutes=2)
+SWEEP_WINDOW = timedelta(minutes=30)
 
 
 @task()
@@ -108,3 +113,38 @@ def find_duplicates_on_schedule(reschedule: bool = True) -> int:
         run_after = timezone.now() + timedelta(hours=settings.DUPLICATES_EVERY_HOURS)
         enqueue_once(find_duplicates_on_schedule, run_after)
     return jobs
+
+
+@task()
+def mail_lost_confirmations(reschedule: bool = True) -> int:
+    """Queue the confirmation of pending signatures that have no e-mail at all: a web worker
+    killed (kill -9) between storing a signature and queueing its e-mail would otherwise leave
+    the signer without a link. A message the network's mail limit withheld is recorded in the
+    queue (`record_withheld`), so the sweep does not send what the limit kept back. Runs again
+    every minute."""
+    from django.db.models import CharField, Exists, OuterRef, Value
+    from django.db.models.functions import Cast, Concat
+
+    from mail.models import OutgoingMail
+    from releasenow.tasks import enqueue_once
+
+    from .emails import queue_signature_email
+
+    now = timezone.now()
+    mailed = OutgoingMail.objects.filter(
+        ref=Concat(Value("signature:"), Cast(OuterRef("pk"), CharField()))
+    )
+    lost = Signature.objects.filter(
+        status=Signature.Status.PENDING,
+        created_at__gte=now - SWEEP_WINDOW,
+        created_at__lt=now - SWEEP_GRACE,
+    ).exclude(Exists(mailed))
+    count = 0
+    for signature in lost.select_related("petition"):
+        queue_signature_email(signature, "confirm")
+        count += 1
+    if count:
+        log.warning("Queued %d confirmation(s) lost by an interrupted sign request", count)
+    if reschedule:
+        enqueue_once(mail_lost_confirmations, timezone.now() + SWEEP_INTERVAL)
+    return count

@@ -22,7 +22,7 @@ from releasenow.lib.emails import mail_allowed
 from releasenow.lib.pagecache import public_page, shows_count
 
 from . import challenge
-from .emails import queue_signature_email, queue_withdrawn_email
+from .emails import queue_signature_email, queue_withdrawn_email, record_withheld
 from .forms import SignatureForm
 from .models import CountryCount, Signature
 
@@ -136,9 +136,12 @@ def submit(
             challenge_passed=challenge.verify(form.cleaned_data["altcha"]),
             held=held,
         )
+        pending = created or signature.status == Signature.Status.PENDING
+        template = "confirm" if pending else "already-signed"
         if mail_allowed(request):
-            pending = created or signature.status == Signature.Status.PENDING
-            queue_signature_email(signature, "confirm" if pending else "already-signed")
+            queue_signature_email(signature, template)
+        else:
+            record_withheld(signature, template)
     except DatabaseError:
         log.exception("Signing failed on a database error")
         return form, "retry"

@@ -102,3 +102,41 @@ def test_staff_see_mail_that_the_limits_held_back(client, manifesto, limits):
     sign(client, email="target@example.org", remote_addr="10.0.0.9")
     run_tasks()
     assert sorted(OutgoingMail.objects.values_list("status", flat=True)) == ["sent", "suppressed"]
+
+
+def test_a_confirmation_lost_by_an_interrupted_request_is_sent_by_the_sweep(manifesto):
+    """A web worker killed between storing a signature and queueing its e-mail: the sweep a
+    few minutes later queues the confirmation, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mail.models import OutgoingMail
+    from signatures.tasks import mail_lost_confirmations
+    from signatures.tests.conftest import make_signature
+
+    lost = make_signature(manifesto, "Lost Person", confirm=False)  # stored, never mailed
+    make_signature(manifesto, "Fresh Person", confirm=False)  # its request may still run
+    Signature.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert mail_lost_confirmations.call(reschedule=False) == 1
+    assert mail_lost_confirmations.call(reschedule=False) == 0  # queued once
+    assert list(OutgoingMail.objects.values_list("ref", "kind")) == [(lost.ref, "confirm")]
+    run_tasks()
+    assert mails_to("lost.person@example.org") == 1
+    assert mails_to("fresh.person@example.org") == 0
+
+
+def test_the_sweep_does_not_send_what_the_network_limit_withheld(client, manifesto, limits):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signatures.tasks import mail_lost_confirmations
+
+    limits.MAIL_LIMIT_PER_NETWORK = "1/h"
+    for i in range(3):
+        sign(client, email=f"n{i}@example.org", remote_addr="192.0.2.8")
+    Signature.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    assert mail_lost_confirmations.call(reschedule=False) == 0
+    run_tasks()
+    assert [mails_to(f"n{i}@example.org") for i in range(3)] == [1, 0, 0]

@@ -3,7 +3,11 @@ from django.core.management.base import BaseCommand
 
 from mail.tasks import wake_sender
 from releasenow.tasks import enqueue_once, recover_stale_tasks, requeue_stale_tasks
-from signatures.tasks import find_duplicates_on_schedule, purge_expired_signatures
+from signatures.tasks import (
+    find_duplicates_on_schedule,
+    mail_lost_confirmations,
+    purge_expired_signatures,
+)
 
 
 class Command(BaseCommand):
@@ -16,10 +20,11 @@ class Command(BaseCommand):
         requeue_stale_tasks()
         enqueue_once(purge_expired_signatures)
         enqueue_once(recover_stale_tasks)
+        enqueue_once(mail_lost_confirmations)
         wake_sender()
         message = (
             "Recurring tasks queued: purge of unconfirmed signatures, recovery of stalled tasks, "
-            "e-mail sender"
+            "confirmations lost by interrupted requests, e-mail sender"
         )
         if settings.DUPLICATES_EVERY_HOURS:
             enqueue_once(find_duplicates_on_schedule)
