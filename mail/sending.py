@@ -155,12 +155,7 @@ def _send_batch(connection, rows: list[OutgoingMail], counts: Counter, sent: lis
                 try:
                     connection.open()
                 except Exception as exc:  # noqa: BLE001 - the server is down: all wait
-                    reason = judge(exc).reason
-                    log.warning(
-                        "E-mail server unreachable (%s); %d messages wait", reason, len(pending)
-                    )
-                    for other in pending:
-                        counts["retrying" if other.retry_later(reason) else "failed"] += 1
+                    postpone_all(pending, exc, counts)
                     return
             continue
         sent.append(row.pk)
@@ -168,6 +163,14 @@ def _send_batch(connection, rows: list[OutgoingMail], counts: Counter, sent: lis
         if len(sent) >= RECORD_EVERY:
             OutgoingMail.mark_sent(sent)
             sent.clear()
+
+
+def postpone_all(rows: list[OutgoingMail], exc: Exception, counts: Counter) -> None:
+    """The server cannot be reached: every message waits for its next attempt."""
+    reason = judge(exc).reason
+    log.warning("E-mail server unreachable (%s); %d messages wait", reason, len(rows))
+    for row in rows:
+        counts["retrying" if row.retry_later(reason) else "failed"] += 1
 
 
 def deliver(batch_size: int | None = None, time_limit: float = 60.0) -> Counter:
@@ -190,12 +193,7 @@ def deliver(batch_size: int | None = None, time_limit: float = 60.0) -> Counter:
                 try:
                     connection.open()
                 except Exception as exc:  # noqa: BLE001 - the server is down: all wait
-                    reason = judge(exc).reason
-                    log.warning(
-                        "E-mail server unreachable (%s); %d messages wait", reason, len(rows)
-                    )
-                    for row in rows:
-                        counts["retrying" if row.retry_later(reason) else "failed"] += 1
+                    postpone_all(rows, exc, counts)
                     connection = None
                     break
             send_batch(connection, rows, counts)

@@ -6,22 +6,11 @@ Debian's Chromium through Playwright, as in test_browser.py (its fixtures are re
 """
 
 import pytest
-from django.conf import settings
 
 from campaigns.tests.test_browser import SHOTS, browser, site  # noqa: F401 - fixtures
+from campaigns.tests.test_visitors import LANGUAGES, PUBLIC_PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-LANGUAGES = [code for code, _name in settings.LANGUAGES]
-PUBLIC_PAGES = [
-    "/",
-    "/manifesto/",
-    "/manifesto/sign/",
-    "/manifesto/signatories/",
-    "/manifesto/sign/check-your-inbox/",
-    "/privacy/",
-    "/imprint/",
-]
 
 
 def open_at(browser, url: str, width: int, height: int, javascript: bool = True):  # noqa: F811
