@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -180,7 +181,8 @@ def build_delivery(
         parts, page, done = [front], pages + 1, 0
         progress(0.02, "cover and text set")
         pending = None
-        sources = [*list_parts(rows, selection), (countries_data(petition, selection), 0)]
+        # A generator: one part's names in memory at a time, whatever the list's size.
+        sources = itertools.chain(list_parts(rows, selection), country_part(petition, selection))
         for number, (data, names) in enumerate(sources):
             prepared = typesetter.prepare(f"part{number:04}", data)
             if pending:
@@ -212,6 +214,11 @@ def list_parts(rows, selection: Selection) -> Iterator[tuple[dict, int]]:
                 heading, chunk, empty = "", [], False
         if chunk or (empty and always):
             yield list_data(heading, chunk, selection), len(chunk)
+
+
+def country_part(petition: Petition, selection: Selection) -> Iterator[tuple[dict, int]]:
+    """The table of signatures by country, the document's last part (read when it is due)."""
+    yield countries_data(petition, selection), 0
 
 
 def list_data(heading: str, entries: list, selection: Selection) -> dict:
