@@ -8,6 +8,11 @@ died mid-send is picked up again after EMAIL_CLAIM_TIMEOUT.
 
 A row keeps its message encrypted (EMAIL_ENCRYPTION_KEYS) only until it is sent, has failed or
 is cancelled; then nothing is left but key, kind, reference, state and the reason of a failure.
+
+A row may also be queued without its message (`QueuedMessage.message` None): the worker renders
+it when it sends it, with the renderer its app registered for the row's kind. Signing queues
+its confirmation so: the sign request stays one short transaction, and building MIME (most of
+the cost of a message) happens in the worker instead of in front of the signer.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from email.utils import parseaddr
 
@@ -85,6 +91,16 @@ def unpack(payload: str) -> EmailMultiAlternatives:
     for content, mimetype in data["alternatives"]:
         message.attach_alternative(content, mimetype)
     return message
+
+
+# kind -> function(ref) giving the message of a row queued without one, or None when what it
+# was about is gone (a withdrawn signature): then nothing is sent.
+RENDERERS: dict[str, Callable[[str], EmailMessage | None]] = {}
+
+
+def register_renderer(kind: str, render: Callable[[str], EmailMessage | None]) -> None:
+    """Rows of `kind` queued without a message are rendered by `render(ref)` when sent."""
+    RENDERERS[kind] = render
 
 
 class OutgoingMailQuerySet(models.QuerySet):
@@ -185,6 +201,18 @@ class OutgoingMail(models.Model):
     def message(self) -> EmailMultiAlternatives:
         return unpack(self.payload)
 
+    def render(self) -> bool:
+        """Make the message of a row queued without one (in memory: a row sent again after a
+        crash is rendered again, with the same Message-ID). False if there is nothing to send
+        any more; a kind nobody registered raises LookupError."""
+        if self.payload:
+            return True
+        message = RENDERERS[self.kind](self.ref)
+        if message is None:
+            return False
+        self.payload = pack(message, self.key)
+        return True
+
     @classmethod
     def mark_sent(cls, ids: list[int]) -> None:
         cls.objects.filter(pk__in=ids).update(
@@ -195,6 +223,11 @@ class OutgoingMail(models.Model):
     def mark_suppressed(cls, ids: list[int]) -> None:
         cls.objects.filter(pk__in=ids).update(
             status=cls.Status.SUPPRESSED, payload="", finished_at=timezone.now()
+        )
+
+    def mark_cancelled(self, reason: str) -> None:
+        OutgoingMail.objects.filter(pk=self.pk).update(
+            status=self.Status.CANCELLED, payload="", error=reason[:200], finished_at=timezone.now()
         )
 
     def mark_failed(self, reason: str) -> None:

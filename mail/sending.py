@@ -132,6 +132,10 @@ def _send_batch(connection, rows: list[OutgoingMail], counts: Counter, sent: lis
         row = pending.pop(0)
         message = None
         try:
+            if not row.render():
+                row.mark_cancelled("nothing to send: its subject is gone")
+                counts["cancelled"] += 1
+                continue
             smtp = getattr(connection, "connection", None)
             if isinstance(connection, SMTPBackend) and smtp and (made := raw(row.payload)):
                 smtp.sendmail(*made)  # the bytes made at queueing time, as Django would send

@@ -16,25 +16,47 @@ from .sending import deliver
 RUN_SECONDS = 60.0
 
 
-def _queued_sender_runs_by(when) -> bool:
-    """Is a sender task already queued to start no later than `when`?"""
+def _sender_runs_by(when):
+    """Sender runs queued to start no later than `when` (get_date_max(): "as soon as possible")."""
+    from django.db.models import Q
     from django_tasks_db.models import DBTaskResult, get_date_max
 
-    return (
-        DBTaskResult.objects.filter(status="READY", task_path=send_queued_mail.module_path)
-        .filter(run_after__lte=when)
-        .exclude(run_after=get_date_max())
-        .exists()
-        or DBTaskResult.objects.filter(
-            status="READY", task_path=send_queued_mail.module_path, run_after=get_date_max()
-        ).exists()
+    return DBTaskResult.objects.filter(
+        Q(run_after__lte=when) | Q(run_after=get_date_max()),
+        status="READY",
+        task_path=send_queued_mail.module_path,
     )
 
 
-def wake_sender(when=None) -> None:
-    """Queue a sender run for `when` (now by default) unless one is queued by then already."""
+def prepare_wake(when=None) -> tuple[str, list]:
+    """`wake_sender`'s question as plain SQL, for a caller whose transaction must stay short
+    (the sign request): pass it as `wake_sender(prepared=…)`."""
+    from django.db import connection
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    qn = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = (
+        f"SELECT 1 FROM {qn(DBTaskResult._meta.db_table)} WHERE {qn('status')} = %s "  # noqa: S608
+        f"AND {qn('task_path')} = %s AND ({qn('run_after')} <= %s OR {qn('run_after')} = %s) "
+        "LIMIT 1"
+    )
     when = when or timezone.now()
-    if _queued_sender_runs_by(when):
+    return sql, ["READY", send_queued_mail.module_path, adapt(when), adapt(get_date_max())]
+
+
+def wake_sender(when=None, *, prepared: tuple[str, list] | None = None) -> None:
+    """Queue a sender run for `when` (now by default) unless one is queued by then already."""
+    from django.db import connection
+
+    when = when or timezone.now()
+    if prepared is None:
+        queued = _sender_runs_by(when).exists()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(*prepared)
+            queued = cursor.fetchone() is not None
+    if queued:
         return
     if when <= timezone.now():
         send_queued_mail.enqueue()

@@ -156,7 +156,8 @@ if env("DATABASE_URL"):
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite with writers that queue (releasenow/sqlite3/base.py).
+            "ENGINE": "releasenow.sqlite3",
             "NAME": DATA_DIR / "releasenow.sqlite3",
             "OPTIONS": {
                 # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock

@@ -10,10 +10,11 @@ class SignaturesConfig(AppConfig):
         from campaigns.models import Petition
         from mail.signals import mail_failed
 
-        from .emails import record_failure
+        from .emails import record_failure, register_renderers
 
         post_save.connect(relist_on_moderation_change, sender=Petition)
         mail_failed.connect(record_failure, dispatch_uid="signatures.record_failure")
+        register_renderers()
 
 
 def relist_on_moderation_change(sender, instance, **kwargs) -> None:

@@ -1,4 +1,9 @@
-"""The e-mails a signer receives, built in the request and queued for the worker.
+"""The e-mails a signer receives, queued for the worker.
+
+The confirmation and the "already signed" message are queued by the sign request without their
+text and rendered by the worker when it sends them (`render_signature_email`): the request stays
+one short transaction, and a signature withdrawn meanwhile gets nothing. The withdrawal notice
+is built at once, before the address is erased.
 
 Idempotency keys: each confirmation or "already signed" message has its own (how many a visitor
 may cause is the business of `mail_allowed`); the withdrawal notice is keyed by the signature
@@ -12,7 +17,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from campaigns.models import Petition
-from releasenow.lib.emails import build_email, queue_email, throttle_key
+from releasenow.lib.emails import NewEmail, build_email, queue_email, throttle_key
 
 from .models import Signature
 
@@ -39,15 +44,40 @@ def signature_context(signature: Signature) -> dict:
     }
 
 
-def queue_signature_email(signature: Signature, template: str) -> bool:
-    """`confirm` for a pending signature, `already-signed` for a second attempt."""
+SIGNATURE_TEMPLATES = ("confirm", "already-signed")
+
+
+def queue_signature_email(signature: Signature, template: str, new: NewEmail | None = None) -> None:
+    """`confirm` for a pending signature, `already-signed` for a second attempt; rendered by
+    the worker. `new` is the message prepared before the transaction (the sign request)."""
+    new = new or NewEmail(throttle_key(signature.email))
+    new.queue(
+        key=f"{signature.ref}:{template}:{secrets.token_hex(8)}", ref=signature.ref, kind=template
+    )
+
+
+def render_signature_email(ref: str, template: str):
+    """The message for `ref` (`signature:<pk>`) as it is now; None once withdrawn or erased."""
+    prefix, _, pk = ref.partition(":")
+    signature = (
+        Signature.objects.select_related("petition").filter(pk=int(pk)).first()
+        if prefix == "signature" and pk.isdigit()
+        else None
+    )
+    if signature is None or signature.status == Signature.Status.WITHDRAWN or not signature.email:
+        return None
     with translation.override(signature.language):
         context = signature_context(signature)
-        message = build_email(template, signature.email, context, signature.language)
-    return queue_email(
-        message, key=f"{signature.ref}:{template}:{secrets.token_hex(8)}",
-        ref=signature.ref, kind=template, throttle=throttle_key(signature.email),
-    )  # fmt: skip
+        return build_email(template, signature.email, context, signature.language)
+
+
+def register_renderers() -> None:
+    from functools import partial
+
+    from mail.models import register_renderer
+
+    for template in SIGNATURE_TEMPLATES:
+        register_renderer(template, partial(render_signature_email, template=template))
 
 
 def record_withheld(signature: Signature, template: str) -> None:

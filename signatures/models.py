@@ -12,12 +12,13 @@ row lock on the signature, so concurrent confirmations and withdrawals cannot do
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +27,7 @@ from django_countries.fields import CountryField
 from campaigns.models import Petition
 from releasenow.lib.countries import country_name
 from releasenow.lib.crypto import decrypt_email, email_digest, encrypt_email
+from releasenow.lib.prepared import PreparedInsert, upsert_increment
 
 
 def is_disposable(email: str) -> bool:
@@ -263,15 +265,16 @@ class Signature(models.Model):
     def submit(
         cls, petition: Petition, data: dict, *, language: str, challenge_passed: bool, held: bool
     ) -> tuple[Signature, bool]:
-        """A new pending signature, or (existing, False) when the address signed before.
+        """A new pending signature, or (existing, False) when the address signed before."""
+        candidate = cls.from_form(petition, data, language=language)
+        with transaction.atomic():
+            stored, created = candidate.store(held=held, challenge_passed=challenge_passed)
+        return cls.objects.select_related("petition").get(pk=stored.pk), created
 
-        No address oracle: a known address and a new one take the same path, by construction,
-        so neither the page nor its timing tells whether someone signed. Both build and encrypt
-        the row, digest the address, try one INSERT that yields on the unique address (`INSERT
-        … ON CONFLICT DO NOTHING`, SQLite `INSERT OR IGNORE`), read the row back by its digest
-        and bump the day's statistics (by 0 for a known address); there is no early return.
-        The caller answers both alike; only the e-mail, sent later by the worker, differs.
-        """
+    @classmethod
+    def from_form(cls, petition: Petition, data: dict, *, language: str) -> Signature:
+        """An unsaved signature from a valid form, its address encrypted and digested: the work
+        done before the sign request's transaction begins, so that it stays short."""
         candidate = cls(
             petition=petition,
             full_name=data["full_name"],
@@ -282,25 +285,49 @@ class Signature(models.Model):
             group=data.get("group") or cls.Group.SUPPORTER,
             updates_consent=bool(data.get("updates_consent")),
             language=language,
-            challenge_passed=challenge_passed,
             disposable_domain=is_disposable(data["email"]),
-            held=held,
-            hold_reason="rate_limit" if held else "",
             source=data.get("source", "")[:40],
         )
         candidate.set_email(data["email"])
-        with transaction.atomic():
-            cls.objects.bulk_create([candidate], ignore_conflicts=True)
-            signature = (
-                cls.objects.filter(petition=petition, email_digest=candidate.email_digest)
-                .select_related("petition")
-                .first()
-            )
-            if signature is None:  # the insert was refused by something else than the address
-                raise IntegrityError("The signature could not be stored.")
-            created = signature.uuid == candidate.uuid
-            SigningStat.add(petition.pk, candidate.source, submitted=int(created))
+        candidate.prepare()
+        return candidate
+
+    def store(self, *, held: bool, challenge_passed: bool) -> tuple[Signature, bool]:
+        """Insert this candidate unless its address signed the petition before; call inside a
+        transaction, after `prepare()` outside it. Returns the signature stored for the address
+        (its id and status: all the sign request needs) and whether it is this one.
+
+        No address oracle: a known address and a new one take the same path, by construction,
+        so neither the page nor its timing tells whether someone signed. Both run one INSERT
+        that yields on the unique address (`INSERT … ON CONFLICT DO NOTHING`, SQLite `INSERT OR
+        IGNORE`), read the row back by its digest and bump the day's statistics (by 0 for a
+        known address); there is no early return. The caller answers both alike; only the
+        e-mail, rendered later by the worker, differs.
+        """
+        insert = getattr(self, "_prepared", None) or self.prepare()
+        hold_reason = "rate_limit" if held else ""
+        created = (
+            insert.execute(held=held, hold_reason=hold_reason, challenge_passed=challenge_passed)
+            == 1
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(_find_by_digest_sql(), [self.petition_id, self.email_digest])
+            row = cursor.fetchone()
+        if row is None:  # the insert was refused by something else than the address
+            raise IntegrityError("The signature could not be stored.")
+        SigningStat.add(self.petition_id, self.source, submitted=int(created))
+        # The same few fields whether the row is new or not: the same work either way.
+        signature = Signature(
+            pk=row[0], status=row[1], petition=self.petition, email_digest=self.email_digest,
+            email_encrypted=self.email_encrypted, language=self.language,
+        )  # fmt: skip
+        signature._state.adding = False
         return signature, created
+
+    def prepare(self) -> PreparedInsert:
+        """Compile this candidate's INSERT (before the transaction: see `store`)."""
+        self._prepared = PreparedInsert(self, ignore_conflicts=True)
+        return self._prepared
 
     # Tokens --------------------------------------------------------------------------------
 
@@ -565,18 +592,22 @@ class Signature(models.Model):
         return self.group if self.group_verified_at else self.Group.SUPPORTER
 
 
+@functools.cache
+def _find_by_digest_sql() -> str:
+    """The id and status of a petition's signature by address digest (its unique index)."""
+    qn = connection.ops.quote_name
+    table = qn(Signature._meta.db_table)
+    return (
+        f"SELECT {qn('id')}, {qn('status')} FROM {table} "  # noqa: S608
+        f"WHERE {qn('petition_id')} = %s AND {qn('email_digest')} = %s"
+    )
+
+
 def increment(model: type[models.Model], keys: dict, **deltas: int) -> None:
-    """Add `deltas` to the counter columns of the row identified by `keys`, creating the row
-    if needed, atomically in the database and safe under concurrent writers."""
-    rows = model.objects.filter(**keys)
-    changes = {name: F(name) + value for name, value in deltas.items()}
-    if rows.update(**changes):
-        return
-    try:
-        with transaction.atomic():
-            model.objects.create(**keys, **deltas)
-    except IntegrityError:  # created by a concurrent writer in the meantime
-        rows.update(**changes)
+    """Add `deltas` to the counter columns of the row identified by `keys` (a unique
+    constraint's fields), creating the row if needed: one statement, atomic in the database and
+    safe under concurrent writers."""
+    upsert_increment(model, keys, deltas)
 
 
 class CountryCount(models.Model):

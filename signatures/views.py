@@ -3,7 +3,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -18,7 +18,7 @@ from django_ratelimit.core import is_ratelimited
 
 from campaigns.models import Partner, Petition
 from releasenow.lib.crypto import client_digest
-from releasenow.lib.emails import mail_allowed
+from releasenow.lib.emails import NewEmail, mail_allowed, throttle_key
 from releasenow.lib.pagecache import public_page, shows_count
 
 from . import challenge
@@ -82,8 +82,6 @@ def _refill(data) -> dict:
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     # A POST needs the petition's row only; its texts load when a page is rendered.
     petition = get_object_or_404(Petition, slug=slug) if request.method == "POST" else None
-    petition = petition or open_petition(slug)
-    form = SignatureForm(initial=SignatureForm.initial_for())
     if request.method == "POST" and petition.is_open:
         form, outcome = submit(request, petition)
         if outcome == "done":
@@ -92,6 +90,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             extra, status = REFUSALS[outcome]
             context = {"petition": petition, "form": form, **extra}
             return render(request, "signatures/sign.html", context, status=status)
+    else:
+        petition = petition or open_petition(slug)
+        form = SignatureForm(initial=SignatureForm.initial_for())
     return render(request, "signatures/sign.html", {"petition": petition, "form": form})
 
 
@@ -121,27 +122,27 @@ def submit(
         return form, "invalid"
     if source is not None:
         form.cleaned_data["source"] = source
-    held = is_ratelimited(
-        request,
-        group="sign",
-        key=rate_key,
-        rate=settings.SIGNING_RATE_LIMIT,
-        increment=True,
-    )
+    data = form.cleaned_data
+    # The CPU work first; then one short transaction (on SQLite, one turn of the write lock)
+    # holds every write: the limits' counters (when the cache is the database), the
+    # signature, the day's statistics and the queued confirmation, which the worker renders.
+    candidate = Signature.from_form(petition, data, language=get_language())
+    new_email = NewEmail(throttle_key(data["email"]))
     try:
-        signature, created = Signature.submit(
-            petition,
-            form.cleaned_data,
-            language=get_language(),
-            challenge_passed=challenge.verify(form.cleaned_data["altcha"]),
-            held=held,
-        )
-        pending = created or signature.status == Signature.Status.PENDING
-        template = "confirm" if pending else "already-signed"
-        if mail_allowed(request):
-            queue_signature_email(signature, template)
-        else:
-            record_withheld(signature, template)
+        with transaction.atomic():
+            held = is_ratelimited(
+                request, group="sign", key=rate_key, rate=settings.SIGNING_RATE_LIMIT,
+                increment=True,
+            )  # fmt: skip
+            signature, created = candidate.store(
+                held=held, challenge_passed=challenge.verify(data["altcha"])
+            )
+            pending = created or signature.status == Signature.Status.PENDING
+            template = "confirm" if pending else "already-signed"
+            if mail_allowed(request):
+                queue_signature_email(signature, template, new_email)
+            else:
+                record_withheld(signature, template)
     except DatabaseError:
         log.exception("Signing failed on a database error")
         return form, "retry"

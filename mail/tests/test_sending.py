@@ -229,3 +229,33 @@ def test_a_rolled_back_transaction_queues_nothing(smtp_server):
         raise RuntimeError
     assert not OutgoingMail.objects.exists()
     assert not DBTaskResult.objects.exists()
+
+
+def test_a_message_queued_without_text_is_rendered_by_its_kind_when_sent(smtp_server):
+    from mail.models import register_renderer
+
+    calls = []
+
+    def render(ref):
+        calls.append(ref)
+        return message("olga@example.org", subject=f"About {ref}")
+
+    register_renderer("test-rendered", render)
+    queue_email(None, key="r1", ref="thing:1", kind="test-rendered")
+    row = OutgoingMail.objects.get()
+    assert row.payload == "" and row.status == "queued" and calls == []
+    run_worker()
+    [received] = smtp_server.messages
+    assert received["Subject"] == "About thing:1" and calls == ["thing:1"]
+    assert OutgoingMail.objects.get().status == "sent"
+
+
+def test_a_message_whose_subject_is_gone_is_cancelled_not_sent(smtp_server):
+    from mail.models import register_renderer
+
+    register_renderer("test-gone", lambda ref: None)
+    queue_email(None, key="g1", ref="thing:2", kind="test-gone")
+    run_worker()
+    assert smtp_server.messages == []
+    row = OutgoingMail.objects.get()
+    assert row.status == "cancelled" and row.payload == "" and "gone" in row.error

@@ -10,12 +10,15 @@ conflict, atomic too, doing the same work whether the key existed or not.
 
 import base64
 import pickle
+import random
 from datetime import UTC, datetime
 
 from django.core.cache.backends import db
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.db import connections, router, transaction
 from django.utils import timezone
+
+CULL_CHECK_EVERY = 100
 
 
 class DatabaseCache(db.DatabaseCache):
@@ -37,11 +40,14 @@ class DatabaseCache(db.DatabaseCache):
         until = until.replace(microsecond=0, tzinfo=None if timeout is None else UTC)
         pickled = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
         adapt = connection.ops.adapt_datetimefield_value
-        with transaction.atomic(using=alias), connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
-            count = cursor.fetchone()[0]
-            if count > self._max_entries:
-                self._cull(alias, cursor, now, count)
+        with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+            # Counting the rows reads the whole table: on one add in CULL_CHECK_EVERY (by
+            # chance, never by key, so it tells nothing), not on every hit of a busy day.
+            if random.random() * CULL_CHECK_EVERY < 1:  # noqa: S311
+                cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+                count = cursor.fetchone()[0]
+                if count > self._max_entries:
+                    self._cull(alias, cursor, now, count)
             cursor.execute(
                 f"DELETE FROM {table} WHERE {cache_key} = %s AND {expires} < %s",  # noqa: S608
                 [key, adapt(now)],
@@ -62,7 +68,7 @@ class DatabaseCache(db.DatabaseCache):
             qn(self._table), qn("cache_key"), qn("value"), qn("expires")
         )  # fmt: skip
         now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
-        with transaction.atomic(using=alias), connection.cursor() as cursor:
+        with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
             # A write first: it takes the row lock (PostgreSQL) or the database's write lock
             # (SQLite) before the read, so concurrent increments queue instead of racing.
             cursor.execute(

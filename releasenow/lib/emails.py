@@ -107,7 +107,7 @@ class QueuedMessage(NamedTuple):
     permanent failure is reported with it. Neither may contain personal data."""
 
     key: str
-    message: EmailMessage
+    message: EmailMessage | None  # None: rendered by the worker (`mail.models.register_renderer`)
     ref: str = ""
     kind: str = ""
     throttle: str = ""  # `throttle_key(address)`: obey the per-address mail limits
@@ -131,7 +131,7 @@ def queue_messages(messages: Iterable[QueuedMessage], batch_size: int = 1000) ->
                 key=item.key,
                 ref=item.ref,
                 kind=item.kind,
-                payload=pack(item.message, item.key),
+                payload="" if item.message is None else pack(item.message, item.key),
                 throttle_key=item.throttle,
                 created_at=now,
                 next_attempt_at=now,
@@ -155,10 +155,39 @@ def queue_messages(messages: Iterable[QueuedMessage], batch_size: int = 1000) ->
 
 
 def queue_email(
-    message: EmailMessage, *, key: str, ref: str = "", kind: str = "", throttle: str = ""
+    message: EmailMessage | None,
+    *,
+    key: str,
+    ref: str = "",
+    kind: str = "",
+    throttle: str = "",
 ) -> bool:
-    """Queue one message; False if its key was queued before."""
+    """Queue one message; False if its key was queued before. With `message` None the worker
+    renders it when sending, by the renderer registered for `kind`."""
     return queue_messages([QueuedMessage(key, message, ref, kind, throttle)]) == 1
+
+
+class NewEmail:
+    """A message the worker renders (see `queue_email`), queued under a key never used before
+    (one with a random part): its INSERT and `wake_sender`'s question are compiled when this is
+    made, before the sign request's transaction begins, and `queue` only runs them."""
+
+    def __init__(self, throttle: str = ""):
+        from mail.models import OutgoingMail
+        from mail.tasks import prepare_wake
+
+        from .prepared import PreparedInsert
+
+        now = timezone.now()
+        row = OutgoingMail(key="", throttle_key=throttle, created_at=now, next_attempt_at=now)
+        self.insert = PreparedInsert(row)
+        self.wake = prepare_wake(now)
+
+    def queue(self, *, key: str, ref: str, kind: str) -> None:
+        from mail.tasks import wake_sender
+
+        self.insert.execute(key=key, ref=ref, kind=kind)
+        wake_sender(prepared=self.wake)
 
 
 def throttle_key(address: str) -> str:

@@ -28,7 +28,7 @@ def boom(*args, **kwargs):
 def test_a_500_on_signing_mails_a_report_without_personal_data(
     client, content, admins, monkeypatch
 ):
-    monkeypatch.setattr(Signature, "submit", classmethod(boom))
+    monkeypatch.setattr(Signature, "from_form", classmethod(boom))
     client.raise_request_exception = False
     client.cookies["sessionid"] = "cookie-value-123"
     response = post_form(

@@ -50,7 +50,7 @@ def settings_with(tmp_path, **env) -> dict:
 
 def test_defaults_run_a_laptop_site_on_sqlite_in_wal_mode(tmp_path):
     s = settings_with(tmp_path)
-    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["engine"] == "releasenow.sqlite3"
     assert s["db_name"] == str(tmp_path / "releasenow.sqlite3")
     assert "journal_mode=WAL" in s["db_options"]["init_command"]
     assert s["db_options"]["timeout"] >= 5

@@ -76,3 +76,22 @@ def test_after_withdrawal_no_table_file_or_log_holds_name_address_or_tokens(
             assert needle.encode() not in content, (path, needle)
     for needle in needles:
         assert needle not in caplog.text, needle
+
+
+def test_a_signer_who_withdraws_before_the_worker_runs_gets_no_confirmation(client, manifesto):
+    """The sign request queues the confirmation without its text (no address, no name in the
+    queue); the worker renders it when sending, from the signature as it is then."""
+    from django.core import mail
+
+    from mail.models import OutgoingMail
+    from signatures.emails import render_signature_email
+
+    sign(client)
+    signature = Signature.objects.get()
+    queued = OutgoingMail.objects.get(kind="confirm")
+    assert queued.payload == "" and "olga" not in f"{queued.key} {queued.ref}".lower()
+    signature.withdraw()
+    assert render_signature_email(signature.ref, "confirm") is None
+    run_tasks()
+    assert not [m for m in mail.outbox if "/confirm/" in m.body]
+    assert OutgoingMail.objects.get(kind="confirm").status == "cancelled"
