@@ -13,6 +13,9 @@ from pathlib import Path
 from deploy.localnginx import REPO, free_port, wait_for_port
 
 PYTHON = str(Path(sys.executable))
+# As in the Procfile and the systemd unit: under a crowd the web server comes first, and the
+# mail catches up (the worker renders every confirmation).
+NICE = ["nice", "-n", "10"]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 
@@ -62,7 +65,7 @@ class LocalSite:
     def start_worker(self) -> None:
         self.manage("schedule_tasks")
         self.worker = subprocess.Popen(
-            [PYTHON, "manage.py", "db_worker", "--no-startup-delay"],
+            [*NICE, PYTHON, "manage.py", "db_worker", "--no-startup-delay"],
             cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
             stderr=open(self.folder / "worker.log", "ab"),
         )  # fmt: skip

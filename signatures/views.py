@@ -19,7 +19,7 @@ from django_ratelimit.core import is_ratelimited
 from campaigns.models import Partner, Petition
 from releasenow.lib.crypto import client_digest
 from releasenow.lib.emails import NewEmail, mail_allowed, throttle_key
-from releasenow.lib.pagecache import public_page, shows_count
+from releasenow.lib.pagecache import content_version, public_page, shows_count
 
 from . import challenge
 from .emails import queue_signature_email, queue_withdrawn_email, record_withheld
@@ -33,6 +33,26 @@ PAGE_SIZE = 100
 
 def open_petition(slug: str) -> Petition:
     return get_object_or_404(Petition.objects.prefetch_related("translations"), slug=slug)
+
+
+_rows_to_sign: dict[tuple[str, str], Petition] = {}
+
+
+def petition_to_sign(slug: str) -> Petition:
+    """The petition's row (not its texts) for a posted signature: kept per process until the
+    content changes (`content_version`, looked up at most once a second), so that each of a
+    viral day's posts saves a query. Never used to render a page (texts are per language)."""
+    try:
+        key = (slug, content_version())
+    except Exception:  # noqa: BLE001 - the shared cache is away: ask the database
+        return get_object_or_404(Petition, slug=slug)
+    petition = _rows_to_sign.get(key)
+    if petition is None:
+        petition = get_object_or_404(Petition, slug=slug)
+        if len(_rows_to_sign) > 100:
+            _rows_to_sign.clear()
+        _rows_to_sign[key] = petition
+    return petition
 
 
 def rate_key(group: str, request: HttpRequest) -> str:
@@ -81,17 +101,18 @@ def _refill(data) -> dict:
 @public_page
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     # A POST needs the petition's row only; its texts load when a page is rendered.
-    petition = get_object_or_404(Petition, slug=slug) if request.method == "POST" else None
+    petition = petition_to_sign(slug) if request.method == "POST" else None
     if request.method == "POST" and petition.is_open:
         form, outcome = submit(request, petition)
         if outcome == "done":
             return redirect("signatures:check_inbox", slug=slug)
+        petition = open_petition(slug)  # its texts, for the page
         if outcome in REFUSALS:
             extra, status = REFUSALS[outcome]
             context = {"petition": petition, "form": form, **extra}
             return render(request, "signatures/sign.html", context, status=status)
     else:
-        petition = petition or open_petition(slug)
+        petition = open_petition(slug)
         form = SignatureForm(initial=SignatureForm.initial_for())
     return render(request, "signatures/sign.html", {"petition": petition, "form": form})
 
