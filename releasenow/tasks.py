@@ -1,4 +1,5 @@
-"""Keeping background work alive: a task whose worker died is run again."""
+"""Keeping background work alive: a task whose worker died is run again; and the minute's
+housekeeping of the database cache."""
 
 import logging
 from datetime import timedelta
@@ -45,6 +46,7 @@ def recover_stale_tasks(reschedule: bool = True) -> int:
     from django_tasks_db.models import DBTaskResult
 
     count = requeue_stale_tasks()
+    delete_expired_cache_entries()
     # Its own records (one a minute) are of no interest once an hour old.
     DBTaskResult.objects.finished().filter(
         task_path=recover_stale_tasks.module_path,
@@ -53,6 +55,15 @@ def recover_stale_tasks(reschedule: bool = True) -> int:
     if reschedule:
         enqueue_once(recover_stale_tasks, timezone.now() + RECOVER_INTERVAL)
     return count
+
+
+def delete_expired_cache_entries() -> int:
+    """The database cache (no Redis) forgets expired limits and markers here, once a minute,
+    rather than counting its rows on every hit (releasenow/lib/cache.py)."""
+    from django.core.cache import cache
+
+    delete_expired = getattr(cache, "delete_expired", None)
+    return delete_expired() if delete_expired else 0
 
 
 def prune_finished_tasks(days: int = 7) -> int:

@@ -19,7 +19,7 @@ from django_ratelimit.core import is_ratelimited
 from campaigns.models import Partner, Petition
 from releasenow.lib.crypto import client_digest
 from releasenow.lib.emails import NewEmail, mail_allowed, throttle_key
-from releasenow.lib.pagecache import content_version, public_page, shows_count
+from releasenow.lib.pagecache import public_page, shows_count
 
 from . import challenge
 from .emails import queue_signature_email, queue_withdrawn_email, record_withheld
@@ -35,24 +35,14 @@ def open_petition(slug: str) -> Petition:
     return get_object_or_404(Petition.objects.prefetch_related("translations"), slug=slug)
 
 
-_rows_to_sign: dict[tuple[str, str], Petition] = {}
-
-
 def petition_to_sign(slug: str) -> Petition:
-    """The petition's row (not its texts) for a posted signature: kept per process until the
-    content changes (`content_version`, looked up at most once a second), so that each of a
-    viral day's posts saves a query. Never used to render a page (texts are per language)."""
-    try:
-        key = (slug, content_version())
-    except Exception:  # noqa: BLE001 - the shared cache is away: ask the database
-        return get_object_or_404(Petition, slug=slug)
-    petition = _rows_to_sign.get(key)
-    if petition is None:
-        petition = get_object_or_404(Petition, slug=slug)
-        if len(_rows_to_sign) > 100:
-            _rows_to_sign.clear()
-        _rows_to_sign[key] = petition
-    return petition
+    """The little a posted signature needs of its petition (id, open or not), without loading
+    a model and its translations: each of a viral day's posts saves the time. Never used to
+    render a page (texts are per language)."""
+    row = Petition.objects.filter(slug=slug).values_list("pk", "is_open").first()
+    if row is None:
+        raise Http404("No such petition")
+    return Petition(pk=row[0], slug=slug, is_open=row[1])
 
 
 def rate_key(group: str, request: HttpRequest) -> str:

@@ -74,3 +74,20 @@ def test_concurrent_adds_let_exactly_one_win():
     for worker in workers:
         worker.join()
     assert sorted(wins) == [False] * 5 + [True]
+
+
+def test_the_minute_housekeeping_forgets_expired_entries_and_keeps_live_ones():
+    import time
+
+    from releasenow.tasks import recover_stale_tasks
+
+    if not hasattr(cache, "delete_expired"):
+        pytest.skip("Redis expires keys itself")
+    cache.add("short-lived", 1, 1)
+    cache.add("long-lived", 1, 600)
+    time.sleep(2.1)  # expiry is stored to the second
+    recover_stale_tasks.call(reschedule=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM releasenow_cache")
+        keys = " ".join(row[0] for row in cursor.fetchall())
+    assert "short-lived" not in keys and "long-lived" in keys
