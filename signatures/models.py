@@ -269,6 +269,7 @@ class Signature(models.Model):
         candidate = cls.from_form(petition, data, language=language)
         with transaction.atomic():
             stored, created = candidate.store(held=held, challenge_passed=challenge_passed)
+            candidate.count_submission(created)
         return cls.objects.select_related("petition").get(pk=stored.pk), created
 
     @classmethod
@@ -300,8 +301,8 @@ class Signature(models.Model):
         No address oracle: a known address and a new one take the same path, by construction,
         so neither the page nor its timing tells whether someone signed. Both run one INSERT
         that yields on the unique address (`INSERT … ON CONFLICT DO NOTHING`, SQLite `INSERT OR
-        IGNORE`), read the row back by its digest and bump the day's statistics (by 0 for a
-        known address); there is no early return. The caller answers both alike; only the
+        IGNORE`) and read the row back by its digest; there is no early return. The caller
+        then counts the submission (`count_submission`). The caller answers both alike; only the
         e-mail, rendered later by the worker, differs.
         """
         insert = getattr(self, "_prepared", None) or self.prepare()
@@ -315,7 +316,6 @@ class Signature(models.Model):
             row = cursor.fetchone()
         if row is None:  # the insert was refused by something else than the address
             raise IntegrityError("The signature could not be stored.")
-        SigningStat.add(self.petition_id, self.source, submitted=int(created))
         # The same few fields whether the row is new or not: the same work either way.
         signature = Signature(
             pk=row[0], status=row[1], petition=self.petition, email_digest=self.email_digest,
@@ -323,6 +323,12 @@ class Signature(models.Model):
         )  # fmt: skip
         signature._state.adding = False
         return signature, created
+
+    def count_submission(self, created: bool) -> None:
+        """The day's statistics, by 0 for a known address (the same statement either way).
+        Last in the sign transaction: on PostgreSQL every signer of the day updates this row,
+        which stays locked until the commit."""
+        SigningStat.add(self.petition_id, self.source, submitted=int(created))
 
     def prepare(self) -> PreparedInsert:
         """Compile this candidate's INSERT (before the transaction: see `store`)."""

@@ -154,6 +154,7 @@ def submit(
                 queue_signature_email(signature, template, new_email)
             else:
                 record_withheld(signature, template)
+            candidate.count_submission(created)
     except DatabaseError:
         log.exception("Signing failed on a database error")
         return form, "retry"
