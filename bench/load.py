@@ -158,7 +158,7 @@ async def sign_load(
     port: int, clients: int, seconds: float, start_index: int, on_half=None, tls: bool = False
 ) -> dict:
     """Each client signs with new addresses, back to back, until the time is up. A request
-    that gets no answer (its worker was killed) is sent again, up to three times, as a person
+    that gets no answer (its worker was killed) is sent again, up to five times, as a person
     presses the button again; a signer counts as accepted once, when a "check your inbox"
     redirect comes back."""
     deadline = time.monotonic() + seconds
@@ -173,7 +173,7 @@ async def sign_load(
                 "full_name": f"Load Signer {i}", "email": f"load{i}@example.org", "country": "LT",
                 "visibility": "public", "group": "supporter", "privacy_consent": "on",
             }).encode()  # fmt: skip
-            for _attempt in range(3):
+            for attempt in range(5):
                 began = time.monotonic()
                 try:
                     status, headers, _ = await conn.request("POST", "/en/manifesto/sign/", body)
@@ -185,7 +185,7 @@ async def sign_load(
                     IndexError,
                 ):
                     failed[0] += 1
-                    await asyncio.sleep(0.05)
+                    await asyncio.sleep(0.1 * 2**attempt)
                     continue
                 latencies.append(time.monotonic() - began)
                 location = headers.get("location", [""])[0]
