@@ -196,7 +196,8 @@ else:
             "BACKEND": "releasenow.lib.cache.DatabaseCache",
             "LOCATION": "releasenow_cache",
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "releasenow"),
-            # Culling deletes expired entries first; live counters only beyond this many.
+            # The worker deletes expired entries every minute, and live ones only beyond this
+            # many (releasenow/lib/cache.py `delete_expired`).
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }

@@ -46,7 +46,10 @@ def recover_stale_tasks(reschedule: bool = True) -> int:
     from django_tasks_db.models import DBTaskResult
 
     count = requeue_stale_tasks()
-    delete_expired_cache_entries()
+    try:
+        delete_expired_cache_entries()
+    except Exception:  # noqa: BLE001 - a busy database must not end the chain of this task
+        log.warning("Expired cache entries not deleted this time", exc_info=True)
     # Its own records (one a minute) are of no interest once an hour old.
     DBTaskResult.objects.finished().filter(
         task_path=recover_stale_tasks.module_path,

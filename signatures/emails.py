@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from campaigns.models import Petition
+from releasenow.lib.crypto import decrypt_text
 from releasenow.lib.emails import NewEmail, build_email, queue_email, throttle_key
 
 from .models import Signature
@@ -64,11 +65,16 @@ def render_signature_email(ref: str, template: str):
         if prefix == "signature" and pk.isdigit()
         else None
     )
-    if signature is None or signature.status == Signature.Status.WITHDRAWN or not signature.email:
+    if signature is None or signature.status == Signature.Status.WITHDRAWN:
         return None
+    if not signature.email_encrypted:  # erased
+        return None
+    # Raises InvalidToken when no configured key opens the address: a failure staff see on the
+    # signature (`record_failure`), not a message silently dropped.
+    address = decrypt_text(signature.email_encrypted)
     with translation.override(signature.language):
         context = signature_context(signature)
-        return build_email(template, signature.email, context, signature.language)
+        return build_email(template, address, context, signature.language)
 
 
 def register_renderers() -> None:

@@ -39,8 +39,8 @@ class DatabaseCache(db.DatabaseCache):
         adapt = connection.ops.adapt_datetimefield_value
         with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
             # No COUNT(*) of the whole table here, as Django's `set` does before every write:
-            # on a busy day that was most of a hit's cost. Expired rows go every minute
-            # (`delete_expired`, by the worker), and `set` still culls beyond MAX_ENTRIES.
+            # on a busy day that was most of a hit's cost. Expired rows go every minute, and
+            # live ones beyond MAX_ENTRIES (`delete_expired`, by the worker).
             cursor.execute(
                 f"DELETE FROM {table} WHERE {cache_key} = %s AND {expires} < %s",  # noqa: S608
                 [key, adapt(now)],
@@ -73,24 +73,37 @@ class DatabaseCache(db.DatabaseCache):
                 [key, now],
             )
             row = cursor.fetchone()
-            if row is None:
-                raise ValueError(f"Key '{key}' not found")
-            stored = connection.ops.process_clob(row[0])
-            new_value = pickle.loads(base64.b64decode(stored.encode())) + delta  # noqa: S301
-            pickled = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol))
-            cursor.execute(
-                f"UPDATE {table} SET {value} = %s WHERE {cache_key} = %s",  # noqa: S608
-                [pickled.decode("latin1"), key],
-            )
+            if row is not None:
+                stored = connection.ops.process_clob(row[0])
+                new_value = pickle.loads(base64.b64decode(stored.encode())) + delta  # noqa: S301
+                pickled = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol))
+                cursor.execute(
+                    f"UPDATE {table} SET {value} = %s WHERE {cache_key} = %s",  # noqa: S608
+                    [pickled.decode("latin1"), key],
+                )
+        # Raised outside the block: inside a caller's transaction (the sign request) an
+        # exception leaving a block without a savepoint would doom the whole transaction.
+        if row is None:
+            raise ValueError(f"Key '{key}' not found")
         return new_value
 
     def delete_expired(self) -> int:
-        """Remove every expired entry; returns how many."""
+        """Remove every expired entry, then, beyond MAX_ENTRIES, a share of the live ones as
+        Django's own culling does (a flood of new keys from many networks stays bounded).
+        Returns how many expired entries went."""
         alias = router.db_for_write(self.cache_model_class)
         connection = connections[alias]
         table = connection.ops.quote_name(self._table)
-        now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
-        with connection.cursor() as cursor:
+        now = timezone.now().replace(microsecond=0)
+        with transaction.atomic(using=alias), connection.cursor() as cursor:
             expires = connection.ops.quote_name("expires")
-            cursor.execute(f"DELETE FROM {table} WHERE {expires} < %s", [now])  # noqa: S608
-            return cursor.rowcount
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {expires} < %s",  # noqa: S608
+                [connection.ops.adapt_datetimefield_value(now)],
+            )
+            deleted = cursor.rowcount
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+            count = cursor.fetchone()[0]
+            if count > self._max_entries:
+                self._cull(alias, cursor, now, count)
+        return deleted

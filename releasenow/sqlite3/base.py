@@ -80,17 +80,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
         lock = process_lock(self._lock_path)
         if not lock.acquire(timeout=timeout):
             raise OperationalError("database is locked")
-        delay = 0.0001
-        while True:
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    lock.release()
-                    raise OperationalError("database is locked") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.002)
+        try:
+            delay = 0.0001
+            while True:
+                try:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise OperationalError("database is locked") from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.002)
+        except BaseException:  # a timeout, or a file system without flock: never keep the lock
+            lock.release()
+            raise
         self._lock_held = True
 
     def _drop_write_lock(self) -> None:

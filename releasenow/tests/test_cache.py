@@ -91,3 +91,36 @@ def test_the_minute_housekeeping_forgets_expired_entries_and_keeps_live_ones():
         cursor.execute("SELECT cache_key FROM releasenow_cache")
         keys = " ".join(row[0] for row in cursor.fetchall())
     assert "short-lived" not in keys and "long-lived" in keys
+
+
+def test_housekeeping_keeps_the_table_within_max_entries():
+    from releasenow.lib.cache import DatabaseCache
+
+    if not hasattr(cache, "delete_expired"):
+        pytest.skip("Redis bounds itself")
+    small = DatabaseCache("releasenow_cache", {"OPTIONS": {"MAX_ENTRIES": 10, "CULL_FREQUENCY": 2}})
+    for i in range(30):
+        small.add(f"flood-{i}", 1, 600)
+
+    def rows() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM releasenow_cache")
+            return cursor.fetchone()[0]
+
+    before = rows()
+    small.delete_expired()
+    assert before >= 30 and rows() <= before // 2 + 1  # CULL_FREQUENCY 2: half of them go
+
+
+def test_a_missing_key_inside_a_transaction_leaves_the_transaction_usable():
+    """The sign request counts limits inside its transaction; django-ratelimit and
+    `over_limit` recover from a missing key, so the transaction must not be doomed by it."""
+    from django.db import transaction
+
+    if not hasattr(cache, "delete_expired"):
+        pytest.skip("the database cache only")
+    with transaction.atomic():
+        with pytest.raises(ValueError):
+            cache.incr(f"missing-{uuid.uuid4().hex}")
+        cache.set("after", 1, 60)  # would raise TransactionManagementError if doomed
+    assert cache.get("after") == 1

@@ -95,3 +95,14 @@ def test_a_signer_who_withdraws_before_the_worker_runs_gets_no_confirmation(clie
     run_tasks()
     assert not [m for m in mail.outbox if "/confirm/" in m.body]
     assert OutgoingMail.objects.get(kind="confirm").status == "cancelled"
+
+
+def test_a_confirmation_whose_address_no_key_opens_fails_visibly(client, manifesto):
+    """Not dropped as if withdrawn: the failure is recorded for staff on the signature."""
+    from mail.models import OutgoingMail
+
+    sign(client)
+    Signature.objects.update(email_encrypted="gAAAAA-not-a-token-any-key-opens")
+    run_tasks()
+    assert OutgoingMail.objects.get(kind="confirm").status == "failed"
+    assert Signature.objects.get().email_failed
