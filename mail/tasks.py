@@ -16,21 +16,10 @@ from .sending import deliver
 RUN_SECONDS = 60.0
 
 
-def _sender_runs_by(when):
-    """Sender runs queued to start no later than `when` (get_date_max(): "as soon as possible")."""
-    from django.db.models import Q
-    from django_tasks_db.models import DBTaskResult, get_date_max
-
-    return DBTaskResult.objects.filter(
-        Q(run_after__lte=when) | Q(run_after=get_date_max()),
-        status="READY",
-        task_path=send_queued_mail.module_path,
-    )
-
-
 def prepare_wake(when=None) -> tuple[str, list]:
-    """`wake_sender`'s question as plain SQL, for a caller whose transaction must stay short
-    (the sign request): pass it as `wake_sender(prepared=…)`."""
+    """`wake_sender`'s question, "is a sender run queued to start no later than `when`?"
+    (get_date_max(): as soon as possible), as plain SQL: cheap enough for the sign request to
+    make before its transaction and pass as `wake_sender(prepared=…)`."""
     from django.db import connection
     from django_tasks_db.models import DBTaskResult, get_date_max
 
@@ -50,14 +39,10 @@ def wake_sender(when=None, *, prepared: tuple[str, list] | None = None) -> None:
     from django.db import connection
 
     when = when or timezone.now()
-    if prepared is None:
-        queued = _sender_runs_by(when).exists()
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(*prepared)
-            queued = cursor.fetchone() is not None
-    if queued:
-        return
+    with connection.cursor() as cursor:
+        cursor.execute(*(prepared or prepare_wake(when)))
+        if cursor.fetchone() is not None:
+            return
     if when <= timezone.now():
         send_queued_mail.enqueue()
     else:

@@ -27,7 +27,7 @@ from django_countries.fields import CountryField
 from campaigns.models import Petition
 from releasenow.lib.countries import country_name
 from releasenow.lib.crypto import decrypt_email, email_digest, encrypt_email
-from releasenow.lib.prepared import PreparedInsert, upsert_increment
+from releasenow.lib.prepared import PreparedInsert
 
 
 def is_disposable(email: str) -> bool:
@@ -611,9 +611,27 @@ def _find_by_digest_sql() -> str:
 
 def increment(model: type[models.Model], keys: dict, **deltas: int) -> None:
     """Add `deltas` to the counter columns of the row identified by `keys` (a unique
-    constraint's fields), creating the row if needed: one statement, atomic in the database and
-    safe under concurrent writers."""
-    upsert_increment(model, keys, deltas)
+    constraint's fields), creating the row if needed: one INSERT … ON CONFLICT DO UPDATE,
+    atomic in the database and safe under concurrent writers."""
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    key_fields = [(model._meta.get_field(name), value) for name, value in keys.items()]
+    delta_fields = [(model._meta.get_field(name), value) for name, value in deltas.items()]
+    columns = ", ".join(qn(f.column) for f, _value in key_fields + delta_fields)
+    conflict = ", ".join(qn(f.column) for f, _value in key_fields)
+    updates = ", ".join(
+        f"{qn(f.column)} = {table}.{qn(f.column)} + EXCLUDED.{qn(f.column)}"
+        for f, _value in delta_fields
+    )
+    params = [f.get_db_prep_save(value, connection) for f, value in key_fields]
+    params += [value for _f, value in delta_fields]
+    placeholders = ", ".join(["%s"] * len(params))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
+            params,
+        )
 
 
 class CountryCount(models.Model):

@@ -58,30 +58,3 @@ def _insert_sql(model, attnames: tuple, ignore_conflicts: bool, using: str, obj)
             raise ValueError(f"{model.__name__}: cannot prepare an INSERT with expressions")
         _compiled[key] = sql
     return _compiled[key]
-
-
-def upsert_increment(model: type[models.Model], keys: dict, deltas: dict, using: str = "default"):
-    """Add `deltas` to the counter columns of the row identified by `keys` (the fields of a
-    unique constraint), creating it if needed: one INSERT … ON CONFLICT DO UPDATE, atomic in
-    the database and safe under concurrent writers."""
-    connection = connections[using]
-    qn = connection.ops.quote_name
-    meta = model._meta
-    table = qn(meta.db_table)
-    key_fields = [(meta.get_field(name), value) for name, value in keys.items()]
-    delta_fields = [(meta.get_field(name), value) for name, value in deltas.items()]
-    columns = ", ".join(qn(f.column) for f, _value in key_fields + delta_fields)
-    conflict = ", ".join(qn(f.column) for f, _value in key_fields)
-    updates = ", ".join(
-        f"{qn(f.column)} = {table}.{qn(f.column)} + EXCLUDED.{qn(f.column)}"
-        for f, _value in delta_fields
-    )
-    params = [f.get_db_prep_save(value, connection) for f, value in key_fields]
-    params += [value for _f, value in delta_fields]
-    placeholders = ", ".join(["%s"] * len(params))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-            f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
-            params,
-        )
