@@ -601,8 +601,8 @@ def main() -> None:
             )
         if stored > len(links):
             print(
-                f"  {stored - len(links)} stored without a confirmation mail (killed between storing "
-                "the signature and queueing its mail: two transactions)"
+                f"  {stored - len(links)} stored without a confirmation mail (a signature and its "
+                "queued mail commit together: this would be a bug)"
             )
 
         flat = {}
