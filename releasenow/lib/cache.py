@@ -33,9 +33,8 @@ class DatabaseCache(db.DatabaseCache):
             qn(self._table), qn("cache_key"), qn("value"), qn("expires")
         )  # fmt: skip
         now = timezone.now().replace(microsecond=0)
-        until = datetime.max if timeout is None else datetime.fromtimestamp(timeout, tz=UTC)
-        until = until.replace(microsecond=0, tzinfo=None if timeout is None else UTC)
-        pickled = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+        until = self._until(timeout)
+        pickled = self._pickle(value)
         adapt = connection.ops.adapt_datetimefield_value
         with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
             # No COUNT(*) of the whole table here, as Django's `set` does before every write:
@@ -51,6 +50,54 @@ class DatabaseCache(db.DatabaseCache):
                 [key, pickled, adapt(until)],
             )
             return cursor.rowcount == 1
+
+    def count(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> int:
+        """One more hit of the counter `key` (absent or expired: it starts again); returns the
+        new count. Two statements whatever the key's state, so the time tells nothing: an
+        upsert that yields the current value and takes the row (PostgreSQL) or is already
+        under the database's write lock (SQLite), then the write of value + 1. `add` then
+        `incr` took five, and the sign request counts two limits on every post."""
+        key = self.make_and_validate_key(key, version=version)
+        timeout = self.get_backend_timeout(timeout)
+        alias = router.db_for_write(self.cache_model_class)
+        connection = connections[alias]
+        qn = connection.ops.quote_name
+        table, cache_key, value, expires = (
+            qn(self._table), qn("cache_key"), qn("value"), qn("expires")
+        )  # fmt: skip
+        adapt = connection.ops.adapt_datetimefield_value
+        now = adapt(timezone.now().replace(microsecond=0))
+        until = adapt(self._until(timeout))
+        with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({cache_key}, {value}, {expires}) VALUES (%s, %s, %s) "  # noqa: S608
+                f"ON CONFLICT ({cache_key}) DO UPDATE SET "
+                f"{value} = CASE WHEN {table}.{expires} < %s "
+                f"THEN EXCLUDED.{value} ELSE {table}.{value} END, "
+                f"{expires} = CASE WHEN {table}.{expires} < %s "
+                f"THEN EXCLUDED.{expires} ELSE {table}.{expires} END "
+                f"RETURNING {value}",
+                [key, self._pickle(0), until, now, now],
+            )
+            new_value = self._unpickle(connection.ops.process_clob(cursor.fetchone()[0])) + 1
+            cursor.execute(
+                f"UPDATE {table} SET {value} = %s WHERE {cache_key} = %s",  # noqa: S608
+                [self._pickle(new_value), key],
+            )
+        return new_value
+
+    @staticmethod
+    def _until(timeout: float | None) -> datetime:
+        if timeout is None:
+            return datetime.max.replace(microsecond=0)
+        return datetime.fromtimestamp(timeout, tz=UTC).replace(microsecond=0)
+
+    def _pickle(self, value) -> str:
+        return base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+
+    @staticmethod
+    def _unpickle(stored: str):
+        return pickle.loads(base64.b64decode(stored.encode()))  # noqa: S301
 
     def incr(self, key, delta: int = 1, version=None) -> int:
         key = self.make_and_validate_key(key, version=version)
@@ -75,11 +122,10 @@ class DatabaseCache(db.DatabaseCache):
             row = cursor.fetchone()
             if row is not None:
                 stored = connection.ops.process_clob(row[0])
-                new_value = pickle.loads(base64.b64decode(stored.encode())) + delta  # noqa: S301
-                pickled = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol))
+                new_value = self._unpickle(stored) + delta
                 cursor.execute(
                     f"UPDATE {table} SET {value} = %s WHERE {cache_key} = %s",  # noqa: S608
-                    [pickled.decode("latin1"), key],
+                    [self._pickle(new_value), key],
                 )
         # Raised outside the block: inside a caller's transaction (the sign request) an
         # exception leaving a block without a savepoint would doom the whole transaction.

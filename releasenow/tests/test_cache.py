@@ -76,6 +76,55 @@ def test_concurrent_adds_let_exactly_one_win():
     assert sorted(wins) == [False] * 5 + [True]
 
 
+def database_cache_only():
+    if not hasattr(cache, "count"):
+        pytest.skip("the database cache only (Redis counts with add and incr)")
+
+
+def test_count_starts_at_one_goes_up_and_starts_again_after_expiry():
+    database_cache_only()
+    key = f"count-{uuid.uuid4().hex}"
+    assert [cache.count(key, 60) for _ in range(3)] == [1, 2, 3]
+    assert cache.get(key) == 3
+    cache.set(key, 7, timeout=-1)
+    assert cache.count(key, 60) == 1
+
+
+def test_concurrent_counts_are_all_counted():
+    database_cache_only()
+    key = f"count-race-{uuid.uuid4().hex}"
+    seen = []
+
+    def hammer():
+        try:
+            seen.extend(cache.count(key, 60) for _ in range(25))
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=hammer) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(seen) == list(range(1, 151))
+
+
+def test_count_runs_the_same_statements_for_a_new_key_and_a_known_one():
+    """The counters hold digests of networks and addresses: how long a hit takes must not
+    tell whether the key was seen before."""
+    from django.test.utils import CaptureQueriesContext
+
+    database_cache_only()
+    key = f"count-timing-{uuid.uuid4().hex}"
+
+    def statements() -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            cache.count(key, 60)
+        return [q["sql"].split(" ", 1)[0] for q in queries.captured_queries]
+
+    assert statements() == statements()
+
+
 def test_the_minute_housekeeping_forgets_expired_entries_and_keeps_live_ones():
     import time
 
