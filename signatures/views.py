@@ -139,9 +139,10 @@ def submit(
     # signature, the day's statistics and the queued confirmation, which the worker renders.
     candidate = Signature.from_form(petition, data, language=get_language())
     new_email = NewEmail(throttle_key(data["email"]))
+    network = client_digest(request)
     try:
         with transaction.atomic():
-            held = over_limit("sign", client_digest(request), settings.SIGNING_RATE_LIMIT)
+            held = over_limit("sign", network, settings.SIGNING_RATE_LIMIT)
             signature, created = candidate.store(
                 held=held, challenge_passed=challenge.verify(data["altcha"])
             )

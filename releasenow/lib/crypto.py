@@ -149,7 +149,11 @@ def client_network(request: HttpRequest) -> str:
 
 
 def client_digest(request: HttpRequest, day: datetime.date | None = None) -> str:
-    """A daily-rotating keyed digest of the client's network, for rate limits only."""
+    """A daily-rotating keyed digest of the client's network, for rate limits only. Kept on
+    the request: the sign request counts two limits by it, inside its write transaction."""
     day = day or timezone.now().date()
-    key = f"{settings.SECRET_KEY}:client:{day.isoformat()}".encode()
-    return hmac.new(key, client_network(request).encode(), hashlib.sha256).hexdigest()[:32]
+    known = request.__dict__.setdefault("_client_digests", {})
+    if day not in known:
+        key = f"{settings.SECRET_KEY}:client:{day.isoformat()}".encode()
+        known[day] = hmac.new(key, client_network(request).encode(), hashlib.sha256).hexdigest()
+    return known[day][:32]
