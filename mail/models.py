@@ -39,9 +39,7 @@ def pack(message: EmailMessage, key: str) -> str:
     if message.attachments:
         raise ValueError("Queued e-mail cannot carry attachments")
     headers = dict(message.extra_headers)
-    domain = parseaddr(message.from_email or settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
-    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
-    headers.setdefault("Message-ID", f"<{digest}@{domain or 'localhost'}>")
+    headers.setdefault("Message-ID", message_id(key, message.from_email))
     data = {
         "subject": message.subject,
         "body": message.body,
@@ -71,6 +69,13 @@ def pack(message: EmailMessage, key: str) -> str:
     except ValueError:
         data.pop("envelope", None)
     return encrypt_text(json.dumps(data, ensure_ascii=False))
+
+
+def message_id(key: str, from_email: str) -> str:
+    """The same for every attempt at a message: a copy sent again after a crash is
+    recognisably the same one."""
+    domain = parseaddr(from_email or settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain or 'localhost'}>"
 
 
 def raw(payload: str) -> tuple[str, list[str], bytes] | None:
@@ -198,19 +203,22 @@ class OutgoingMail(models.Model):
     def __str__(self) -> str:
         return f"{self.kind or 'e-mail'} {self.ref} ({self.get_status_display()})"
 
-    def message(self) -> EmailMultiAlternatives:
-        return unpack(self.payload)
+    _rendered: EmailMessage | None = None
+
+    def message(self) -> EmailMessage:
+        return self._rendered or unpack(self.payload)
 
     def render(self) -> bool:
-        """Make the message of a row queued without one (in memory: a row sent again after a
-        crash is rendered again, with the same Message-ID). False if there is nothing to send
-        any more; a kind nobody registered raises LookupError."""
-        if self.payload:
+        """Make the message of a row queued without one. It stays in memory, never stored (a
+        row sent again after a crash is rendered again, with the same Message-ID). False if
+        there is nothing to send any more; a kind nobody registered raises LookupError."""
+        if self.payload or self._rendered:
             return True
         message = RENDERERS[self.kind](self.ref)
         if message is None:
             return False
-        self.payload = pack(message, self.key)
+        message.extra_headers.setdefault("Message-ID", message_id(self.key, message.from_email))
+        self._rendered = message
         return True
 
     @classmethod

@@ -137,7 +137,8 @@ def _send_batch(connection, rows: list[OutgoingMail], counts: Counter, sent: lis
                 counts["cancelled"] += 1
                 continue
             smtp = getattr(connection, "connection", None)
-            if isinstance(connection, SMTPBackend) and smtp and (made := raw(row.payload)):
+            made = raw(row.payload) if isinstance(connection, SMTPBackend) and row.payload else None
+            if smtp and made:
                 smtp.sendmail(*made)  # the bytes made at queueing time, as Django would send
             else:
                 message = row.message()

@@ -10,15 +10,18 @@ may cause is the business of `mail_allowed`); the withdrawal notice is keyed by 
 alone, so it goes out once however often the form is posted.
 """
 
+import copy
 import secrets
 
 from django.conf import settings
+from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 
 from campaigns.models import Petition
 from releasenow.lib.crypto import decrypt_text
 from releasenow.lib.emails import NewEmail, build_email, queue_email, throttle_key
+from releasenow.lib.pagecache import content_version
 
 from .models import Signature
 
@@ -32,6 +35,7 @@ def signature_context(signature: Signature) -> dict:
     slug, lang = signature.petition.slug, signature.language
     signature.petition.set_current_language(lang)
     return {
+        "count": signature.petition.signature_count,
         "signature": signature,
         "petition": signature.petition,
         "confirm_url": absolute(
@@ -57,11 +61,29 @@ def queue_signature_email(signature: Signature, template: str, new: NewEmail | N
     )
 
 
+# The petitions' texts as the worker last read them, for one content version (any save of
+# content starts a new one): on a viral day it renders hundreds of confirmations a second for
+# the same petition. Its count is read with each signature.
+_petitions: dict = {"version": None}
+
+
+def petition_texts(pk: int) -> Petition:
+    version = content_version()
+    if _petitions["version"] != version:
+        _petitions.clear()
+        _petitions["version"] = version
+    if pk not in _petitions:
+        _petitions[pk] = Petition.objects.prefetch_related("translations").get(pk=pk)
+    return _petitions[pk]
+
+
 def render_signature_email(ref: str, template: str):
     """The message for `ref` (`signature:<pk>`) as it is now; None once withdrawn or erased."""
     prefix, _, pk = ref.partition(":")
     signature = (
-        Signature.objects.select_related("petition").filter(pk=int(pk)).first()
+        Signature.objects.filter(pk=int(pk))
+        .annotate(petition_count=F("petition__signature_count"))
+        .first()
         if prefix == "signature" and pk.isdigit()
         else None
     )
@@ -69,6 +91,8 @@ def render_signature_email(ref: str, template: str):
         return None
     if not signature.email_encrypted:  # erased
         return None
+    signature.petition = copy.copy(petition_texts(signature.petition_id))
+    signature.petition.signature_count = signature.petition_count
     # Raises InvalidToken when no configured key opens the address: a failure staff see on the
     # signature (`record_failure`), not a message silently dropped.
     address = decrypt_text(signature.email_encrypted)

@@ -10,32 +10,20 @@ waiting thread tries every fraction of a millisecond. The kernel drops the flock
 killed with -9. Both waits end with "database is locked" after the busy timeout, as before.
 
 Statements outside an atomic block (autocommit) still meet SQLite's own busy handler.
-
-Checkpoints (copying the write-ahead log back into the database) are moved off the requests:
-by default SQLite runs one in the commit that takes the log past 1,000 pages, a stall of tens
-of milliseconds every hundred or so signatures, with every other writer queued behind it. Here
-a thread of each process checkpoints twice a second from its own connection, which needs no
-write lock; a commit checkpoints only if the log ever grows past SAFETY_AUTOCHECKPOINT pages.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import sqlite3
 import threading
 import time
-from urllib.parse import quote
 
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
 _process_locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
-
-CHECKPOINT_EVERY = 0.5  # seconds
-SAFETY_AUTOCHECKPOINT = 10_000  # pages of log (~40 MB) before a commit checkpoints itself
-_checkpointers: dict[str, int] = {}  # database path: the process whose thread checkpoints it
 
 
 def process_lock(path: str) -> threading.Lock:
@@ -53,8 +41,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
             path = f"{self.settings_dict['NAME']}.writelock"
             self._lock_path = os.path.abspath(path)
             self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            connection.execute(f"PRAGMA wal_autocheckpoint={SAFETY_AUTOCHECKPOINT}")
-            start_checkpointer(os.path.abspath(self.settings_dict["NAME"]))
         return connection
 
     def _start_transaction_under_autocommit(self):
@@ -116,36 +102,3 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._lock_held = False
         fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         process_lock(self._lock_path).release()
-
-
-def start_checkpointer(path: str) -> None:
-    """One checkpointing thread per database and process (a forked worker starts its own)."""
-    with _guard:
-        if _checkpointers.get(path) == os.getpid():
-            return
-        _checkpointers[path] = os.getpid()
-    threading.Thread(
-        target=_checkpoint, args=(path,), name="sqlite-checkpoint", daemon=True
-    ).start()
-
-
-def _checkpoint(path: str) -> None:
-    """PASSIVE: copy what no reader still needs, never wait for readers or the writer. Ends
-    when the database file is gone (a test's temporary database)."""
-    uri = f"file:{quote(path)}?mode=rw"
-    connection = None
-    while os.path.exists(path):
-        time.sleep(CHECKPOINT_EVERY)
-        try:
-            if connection is None:
-                connection = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None)
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error:
-            if connection is not None:
-                connection.close()
-            connection = None
-    if connection is not None:
-        connection.close()
-    with _guard:
-        if _checkpointers.get(path) == os.getpid():
-            del _checkpointers[path]
