@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
+from campaigns.models import Petition
 from signatures.models import CountryCount, Signature
 from signatures.tests.conftest import OLGA, confirm_by_mail, last_mail_to, link, run_tasks, sign
 
@@ -54,6 +55,25 @@ def test_confirmation_email_is_in_the_signers_language(client, manifesto):
     run_tasks()
     assert link(last_mail_to("olga@example.org"), "confirm").startswith("/de/manifesto/confirm/")
     assert Signature.objects.get().language == "de"
+
+
+def test_confirmation_mails_show_the_count_and_the_title_of_the_moment_they_are_sent(
+    client, manifesto
+):
+    """The worker reads a petition's texts once per content version, its count each time."""
+    sign(client, email="first@example.org")
+    run_tasks()
+    assert "0 people have signed so far" in last_mail_to("first@example.org").body
+    Petition.objects.filter(pk=manifesto.pk).update(signature_count=41)  # no content change
+    sign(client, email="second@example.org")
+    run_tasks()
+    assert "41 people have signed so far" in last_mail_to("second@example.org").body
+    manifesto.set_current_language("en")
+    manifesto.title = "A renamed manifesto"
+    manifesto.save()
+    sign(client, email="third@example.org")
+    run_tasks()
+    assert "A renamed manifesto" in last_mail_to("third@example.org").body
 
 
 @pytest.mark.parametrize(
