@@ -3,7 +3,10 @@
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Two processes per core (at most 8): Python runs one thread at a time per process, and with
+# one process per core a core idles whenever its process waits (for the database's write lock,
+# or with more of the keep-alive connections landing on the other process).
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * (os.cpu_count() or 1), 8))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30

@@ -3,7 +3,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -20,6 +20,7 @@ from releasenow.lib.crypto import client_digest
 from releasenow.lib.emails import NewEmail, mail_allowed, throttle_key
 from releasenow.lib.limits import over_limit
 from releasenow.lib.pagecache import public_page, shows_count
+from releasenow.sqlite3.group_commit import atomic_together
 
 from . import challenge
 from .emails import queue_signature_email, queue_withdrawn_email, record_withheld
@@ -134,25 +135,29 @@ def submit(
     if source is not None:
         form.cleaned_data["source"] = source
     data = form.cleaned_data
-    # The CPU work first; then one short transaction (on SQLite, one turn of the write lock)
-    # holds every write: the limits' counters (when the cache is the database), the
-    # signature, the day's statistics and the queued confirmation, which the worker renders.
+    # The CPU work first; then one short transaction (on SQLite, one turn of the write lock,
+    # shared with the other signers of this process who meet there: `atomic_together`) holds
+    # every write: the limits' counters (when the cache is the database), the signature, the
+    # day's statistics and the queued confirmation, which the worker renders.
     candidate = Signature.from_form(petition, data, language=get_language())
     new_email = NewEmail(throttle_key(data["email"]))
     network = client_digest(request)
+
+    def write() -> None:  # on whichever thread leads the shared transaction
+        held = over_limit("sign", network, settings.SIGNING_RATE_LIMIT)
+        signature, created = candidate.store(
+            held=held, challenge_passed=challenge.verify(data["altcha"])
+        )
+        pending = created or signature.status == Signature.Status.PENDING
+        template = "confirm" if pending else "already-signed"
+        if mail_allowed(request):
+            queue_signature_email(signature, template, new_email)
+        else:
+            record_withheld(signature, template)
+        candidate.count_submission(created)
+
     try:
-        with transaction.atomic():
-            held = over_limit("sign", network, settings.SIGNING_RATE_LIMIT)
-            signature, created = candidate.store(
-                held=held, challenge_passed=challenge.verify(data["altcha"])
-            )
-            pending = created or signature.status == Signature.Status.PENDING
-            template = "confirm" if pending else "already-signed"
-            if mail_allowed(request):
-                queue_signature_email(signature, template, new_email)
-            else:
-                record_withheld(signature, template)
-            candidate.count_submission(created)
+        atomic_together(write)
     except DatabaseError:
         log.exception("Signing failed on a database error")
         return form, "retry"
