@@ -173,7 +173,9 @@ async def sign_load(
     accepted, failed, latencies, killed = [], [0], [], [False]
     connections = [Connection(port, tls) for _ in range(clients)]
     await asyncio.gather(*(conn.connect() for conn in connections))
-    deadline = time.monotonic() + seconds
+    start = time.monotonic()
+    deadline = start + seconds
+    timeline = []  # (seconds since the start, latency) of each answer
 
     async def client(conn: Connection) -> None:
         while time.monotonic() < deadline:
@@ -197,6 +199,7 @@ async def sign_load(
                     await asyncio.sleep(0.1 * 2**attempt)
                     continue
                 latencies.append(time.monotonic() - began)
+                timeline.append((began - start, latencies[-1]))
                 location = headers.get("location", [""])[0]
                 if status == 302 and location.endswith("/check-your-inbox/"):
                     accepted.append(i)
@@ -216,17 +219,16 @@ async def sign_load(
     elapsed = time.monotonic() - began
     latencies.sort()
 
-    def pct(q: float) -> float:
-        return (
-            latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
-            if latencies
-            else float("nan")
-        )
+    def pct(q: float, values: list[float]) -> float:
+        return values[min(len(values) - 1, int(q * len(values)))] * 1000 if values else float("nan")
 
+    # The p99 of each sixth of the run: where the slow answers are (the kill is half-way).
+    slices = [sorted(lat for t, lat in timeline if k * seconds / 6 <= t < (k + 1) * seconds / 6)
+              for k in range(6)]  # fmt: skip
     return {
         "accepted": len(accepted), "failed": failed[0], "seconds": elapsed,
-        "rate": len(accepted) / elapsed, "p50": pct(0.5), "p99": pct(0.99),
-        "indexes": accepted,
+        "rate": len(accepted) / elapsed, "p50": pct(0.5, latencies), "p99": pct(0.99, latencies),
+        "p99_slices": [pct(0.99, values) for values in slices], "indexes": accepted,
     }  # fmt: skip
 
 
@@ -580,6 +582,10 @@ def main() -> None:
                 f"{signing['rate']:,.0f} signatures/s, p50 {signing['p50']:.0f} ms, "
                 f"p99 {signing['p99']:.0f} ms, {signing['failed']} requests without an answer "
                 f"(sent again); killed web worker {killed[-1] if killed else 'none'}"
+            )
+            print(
+                "  signing p99 by sixth of the run (ms): "
+                + " | ".join(f"{p:.0f}" for p in signing["p99_slices"])
             )
             return signing, during
 

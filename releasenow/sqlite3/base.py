@@ -31,8 +31,23 @@ def process_lock(path: str) -> threading.Lock:
         return _process_locks.setdefault(path, threading.Lock())
 
 
+def flock_until(fd: int, deadline: float) -> None:
+    """An exclusive flock, tried every fraction of a millisecond until `deadline`."""
+    delay = 0.0001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise OperationalError("database is locked") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.0005)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _lock_fd: int | None = None
+    _turn_fd: int | None = None
     _lock_held = False
 
     def get_new_connection(self, conn_params):
@@ -41,6 +56,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             path = f"{self.settings_dict['NAME']}.writelock"
             self._lock_path = os.path.abspath(path)
             self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            turn = f"{self.settings_dict['NAME']}.writeturn"
+            self._turn_fd = os.open(turn, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         return connection
 
     def _start_transaction_under_autocommit(self):
@@ -68,9 +85,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super()._close()
         finally:
             self._drop_write_lock()
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-                self._lock_fd = None
+            for fd in (self._lock_fd, self._turn_fd):
+                if fd is not None:
+                    os.close(fd)
+            self._lock_fd = self._turn_fd = None
 
     def _take_write_lock(self) -> None:
         if self._lock_fd is None or self._lock_held:
@@ -81,16 +99,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if not lock.acquire(timeout=timeout):
             raise OperationalError("database is locked")
         try:
-            delay = 0.0001
-            while True:
-                try:
-                    fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise OperationalError("database is locked") from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.002)
+            # The turn first, then the lock, then the turn is given up: a process that has
+            # just written and wants the lock again finds the turn held by the one waiting,
+            # so the processes take turns (with group commit, one process's signers would
+            # otherwise keep the lock among themselves while the others' wait).
+            flock_until(self._turn_fd, deadline)
+            try:
+                flock_until(self._lock_fd, deadline)
+            finally:
+                fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
         except BaseException:  # a timeout, or a file system without flock: never keep the lock
             lock.release()
             raise

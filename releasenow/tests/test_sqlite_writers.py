@@ -34,6 +34,14 @@ CHILD = textwrap.dedent("""
             CountryCount.add(petition_id, "XX", 1000)
             print("holding", flush=True)
             time.sleep(60)
+    elif mode.startswith("for"):  # write back to back for some seconds, under a country of its own
+        _, seconds, country = mode.split(":")
+        end, done = time.monotonic() + float(seconds), 0
+        while time.monotonic() < end:
+            with transaction.atomic():
+                CountryCount.add(petition_id, country, 1)
+            done += 1
+        print(done, flush=True)
     else:
         for _ in range(int(mode)):
             with transaction.atomic():
@@ -123,3 +131,12 @@ def test_a_writer_that_waits_too_long_gets_database_is_locked(petition, settings
         holder.wait()
         connection.settings_dict["OPTIONS"]["timeout"] = 20
         connection.close()
+
+
+def test_processes_writing_back_to_back_take_turns(petition):
+    """Each of several processes writing back to back gets its share of the lock (the turn
+    file hands it from one process to the next)."""
+    writers = [child(str(petition.pk), f"for:2:{country}") for country in ("AA", "BB", "CC")]
+    done = [int(writer.communicate(timeout=60)[0]) for writer in writers]
+    assert [count(petition, c) for c in ("AA", "BB", "CC")] == done
+    assert min(done) > 0.3 * max(done), done
