@@ -8,8 +8,10 @@ request hands its writes (`unit`, a function) to whichever thread of its process
 writing, or leads itself: the leader runs every unit waiting at that moment, each in its own
 savepoint (one that fails is undone alone and raises in its own request), commits once, and
 hands the lead to the next waiting thread. Each caller gets its unit's result only once the
-shared transaction has committed; if BEGIN or COMMIT fails, every caller of the batch gets
-that error and nothing of the batch is stored.
+shared transaction has committed. If BEGIN or COMMIT fails, or the transaction is lost midway
+(SQLite ends it by itself on a full disk or an I/O error), nothing of the batch is stored and
+every caller gets a DatabaseError of its own. A thread interrupted while it waits leaves the
+queue, and hands on the lead if it had just been given it.
 
 Units run on the leader's thread and database connection: they must take what they need of
 their request as arguments (the active language, for one, is per thread). On other databases,
@@ -18,11 +20,14 @@ or inside a transaction already, a unit simply runs in a transaction of its own.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -57,13 +62,31 @@ def atomic_together(unit: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:
         if using not in _leading:
             _leading.add(using)
             me.lead = True
-    if not me.lead:
-        me.wake.wait()
+    try:
+        if not me.lead:
+            me.wake.wait()
+    except BaseException:  # interrupted while waiting: leave the queue, and the lead if given
+        _abandon(me, using)
+        raise
     if me.lead:
         _lead(using)  # its own unit is the first of the batch
     if me.error is not None:
         raise me.error
     return me.result
+
+
+def _abandon(me: _Waiting, using: str) -> None:
+    with _state_lock:
+        queue = _queues[using]
+        if me in queue:  # not taken into a batch yet: its unit will never run
+            queue.remove(me)
+        if me.lead:
+            me.lead = False
+            if queue:
+                queue[0].lead = True
+                queue[0].wake.set()
+            else:
+                _leading.discard(using)
 
 
 def _lead(using: str) -> None:
@@ -87,16 +110,32 @@ def _lead(using: str) -> None:
 
 
 def _run(batch: list[_Waiting], using: str) -> None:
+    connection = connections[using]
+    committed = []
     try:
         with transaction.atomic(using=using):
+            # Registered first, so it runs first after COMMIT: a later hook that raises must
+            # not make the batch look lost when it is stored.
+            transaction.on_commit(lambda: committed.append(True), using=using)
             for waiting in batch:
                 try:
                     with transaction.atomic(using=using):  # a savepoint each
                         waiting.result = waiting.unit()
                 except Exception as exc:  # noqa: BLE001 - raised again in its own request
                     waiting.error = exc
-    except BaseException as exc:  # BEGIN or COMMIT failed: the whole batch is lost
-        for waiting in batch:
-            waiting.result, waiting.error = None, waiting.error or exc
+                # A savepoint that could not be rolled back, or SQLite ending the whole
+                # transaction itself (disk full, I/O error): what ran before is lost too.
+                if connection.needs_rollback or not connection.connection.in_transaction:
+                    raise DatabaseError("the shared transaction was rolled back")
+    except BaseException as exc:
+        if committed:  # stored; an on_commit hook failed after the commit
+            log.exception("An on_commit hook failed after a shared commit")
+        else:  # BEGIN or COMMIT failed, or the transaction was lost: nothing is stored
+            for waiting in batch:
+                waiting.result = None
+                if waiting.error is None or waiting.error is exc:
+                    # An error of its own for each caller (never another's traceback).
+                    waiting.error = DatabaseError(f"shared transaction failed: {exc!r}")
+                    waiting.error.__cause__ = exc
         if not isinstance(exc, Exception):
             raise

@@ -5,7 +5,7 @@ import time
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 
 from releasenow.sqlite3 import group_commit
 from releasenow.sqlite3.group_commit import atomic_together
@@ -81,3 +81,90 @@ def test_inside_a_transaction_the_write_belongs_to_it():
         atomic_together(lambda: Group.objects.create(name="undone"))
         raise RuntimeError
     assert not Group.objects.exists()
+
+
+def in_threads(calls) -> dict:
+    """Start `(name, function, pause)` one after another; each function's outcome by name."""
+    outcomes = {}
+
+    def run(name, function):
+        try:
+            outcomes[name] = ("ok", function())
+        except BaseException as exc:  # noqa: BLE001 - the outcome under test
+            outcomes[name] = ("error", exc)
+        finally:
+            connection.close()
+
+    threads = []
+    for name, function, pause in calls:
+        threads.append(threading.Thread(target=run, args=(name, function)))
+        threads[-1].start()
+        time.sleep(pause)
+    for thread in threads:
+        thread.join(10)
+    return outcomes
+
+
+def test_when_sqlite_ends_the_shared_transaction_nobody_is_told_stored():
+    """SQLite rolls back the whole transaction by itself on some errors (disk full, I/O):
+    the signers whose writes ran before in the same batch must hear that too."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+
+    def first():  # holds the lead so that the next two meet in one batch
+        time.sleep(0.3)
+        return Group.objects.create(name="first").name
+
+    def lost():
+        Group.objects.create(name="lost")
+        with connection.cursor() as cursor:
+            cursor.execute("ROLLBACK")  # what SQLite does itself on such an error
+        raise OperationalError("disk I/O error")
+
+    outcomes = in_threads([
+        ("first", lambda: atomic_together(first), 0.1),
+        ("before", lambda: atomic_together(lambda: Group.objects.create(name="a").name), 0.05),
+        ("lost", lambda: atomic_together(lost), 0),
+    ])  # fmt: skip
+    assert outcomes["first"] == ("ok", "first")
+    for name in ("before", "lost"):
+        kind, error = outcomes[name]
+        assert kind == "error" and isinstance(error, DatabaseError)
+    assert list(Group.objects.values_list("name", flat=True)) == ["first"]
+    assert outcomes["before"][1] is not outcomes["lost"][1]
+
+
+def test_a_signer_interrupted_while_waiting_leaves_the_queue_usable(monkeypatch):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+
+    class Interrupted(threading.Event):
+        def wait(self, timeout=None):
+            super().wait(timeout)
+            raise KeyboardInterrupt  # lands just after it was handed the lead
+
+    made = group_commit._Waiting.__init__
+
+    def interrupted(self, unit):
+        made(self, unit)
+        self.wake = Interrupted()
+
+    def slow():
+        time.sleep(0.3)
+        return Group.objects.create(name="L").name
+
+    def interrupted_signer():
+        monkeypatch.setattr(group_commit._Waiting, "__init__", interrupted)
+        try:
+            return atomic_together(lambda: Group.objects.create(name="W").name)
+        finally:
+            monkeypatch.setattr(group_commit._Waiting, "__init__", made)
+
+    outcomes = in_threads([
+        ("leader", lambda: atomic_together(slow), 0.1),
+        ("interrupted", interrupted_signer, 0),
+    ])  # fmt: skip
+    assert outcomes["interrupted"][0] == "error"
+    later = in_threads([("later", lambda: atomic_together(lambda: "done"), 0)])
+    assert later == {"later": ("ok", "done")}
+    assert not group_commit._leading and not any(group_commit._queues.values())
