@@ -468,8 +468,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--web-concurrency",
-        default=os.environ.get("WEB_CONCURRENCY") or str(min(2 * (os.cpu_count() or 1), 8)),
-        help="gunicorn processes (default as gunicorn.conf.py: two per core, at most 8)",
+        help="gunicorn processes (default: gunicorn.conf.py's, two per core, at most 8)",
     )
     parser.add_argument(
         "--reading-rate", type=int, default=1100,
@@ -485,11 +484,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="releasenow-load-"))
     # Every simulated signer comes from 127.0.0.1: the limits count as on a real day, but are
     # set far above what one address may do, so that none of them holds anything back.
-    env = {
-        "WEB_CONCURRENCY": args.web_concurrency,
-        "SIGNING_RATE_LIMIT": "100000000/m",
-        "MAIL_LIMIT_PER_NETWORK": "100000000/h",
-    }
+    env = {"SIGNING_RATE_LIMIT": "100000000/m", "MAIL_LIMIT_PER_NETWORK": "100000000/h"}
+    if args.web_concurrency:
+        env["WEB_CONCURRENCY"] = args.web_concurrency
     if args.postgres:
         env["DATABASE_URL"] = args.postgres
     if args.redis:
@@ -499,7 +496,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(
         f"site: {'PostgreSQL' if args.postgres else 'SQLite'} + {'Redis' if args.redis else 'no Redis'}, "
-        f"gunicorn {args.web_concurrency} workers x {os.environ.get('GUNICORN_THREADS', '4')} threads, "
+        f"gunicorn x {os.environ.get('GUNICORN_THREADS', '4')} threads, "
         f"worker: 1 db_worker, DATA_DIR {site.data_dir}"
     )
     site.setup()
@@ -532,7 +529,10 @@ def main() -> None:
         # A site on a viral day has been running: every thread has its connection open and its
         # code loaded. Warm up with a few seconds of signing (counted in the totals below).
         warm = asyncio.run(sign_load(site.port, args.sign_clients, 3, 9 * 10**6))
-        print(f"\nwarm-up: {warm['accepted']:,} signatures in 3 s (not measured)")
+        print(
+            f"\nwarm-up: {warm['accepted']:,} signatures in 3 s (not measured); "
+            f"{len(site.web_workers())} gunicorn workers"
+        )
 
         print(
             f"\n1. Pages alone, wrk -c{args.connections}, {args.duration:.0f} s each in {args.rounds} "

@@ -26,12 +26,8 @@ class DatabaseCache(db.DatabaseCache):
         a new key and a known one, so the time it takes tells nothing."""
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
-        alias = router.db_for_write(self.cache_model_class)
-        connection = connections[alias]
-        qn = connection.ops.quote_name
-        table, cache_key, value_col, expires = (
-            qn(self._table), qn("cache_key"), qn("value"), qn("expires")
-        )  # fmt: skip
+        connection, (table, cache_key, value_col, expires) = self._table_sql()
+        alias = connection.alias
         now = timezone.now().replace(microsecond=0)
         until = self._until(timeout)
         pickled = self._pickle(value)
@@ -59,12 +55,8 @@ class DatabaseCache(db.DatabaseCache):
         `incr` took five, and the sign request counts two limits on every post."""
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
-        alias = router.db_for_write(self.cache_model_class)
-        connection = connections[alias]
-        qn = connection.ops.quote_name
-        table, cache_key, value, expires = (
-            qn(self._table), qn("cache_key"), qn("value"), qn("expires")
-        )  # fmt: skip
+        connection, (table, cache_key, value, expires) = self._table_sql()
+        alias = connection.alias
         adapt = connection.ops.adapt_datetimefield_value
         now = adapt(timezone.now().replace(microsecond=0))
         until = adapt(self._until(timeout))
@@ -86,6 +78,13 @@ class DatabaseCache(db.DatabaseCache):
             )
         return new_value
 
+    def _table_sql(self):
+        """The connection the cache writes through, and the quoted names of its table and
+        of the key, value and expiry columns."""
+        connection = connections[router.db_for_write(self.cache_model_class)]
+        qn = connection.ops.quote_name
+        return connection, (qn(self._table), qn("cache_key"), qn("value"), qn("expires"))
+
     @staticmethod
     def _until(timeout: float | None) -> datetime:
         if timeout is None:
@@ -101,12 +100,8 @@ class DatabaseCache(db.DatabaseCache):
 
     def incr(self, key, delta: int = 1, version=None) -> int:
         key = self.make_and_validate_key(key, version=version)
-        alias = router.db_for_write(self.cache_model_class)
-        connection = connections[alias]
-        qn = connection.ops.quote_name
-        table, cache_key, value, expires = (
-            qn(self._table), qn("cache_key"), qn("value"), qn("expires")
-        )  # fmt: skip
+        connection, (table, cache_key, value, expires) = self._table_sql()
+        alias = connection.alias
         now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
         with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
             # A write first: it takes the row lock (PostgreSQL) or the database's write lock

@@ -82,11 +82,7 @@ def _abandon(me: _Waiting, using: str) -> None:
             queue.remove(me)
         if me.lead:
             me.lead = False
-            if queue:
-                queue[0].lead = True
-                queue[0].wake.set()
-            else:
-                _leading.discard(using)
+            _hand_on_lead(using)
 
 
 def _lead(using: str) -> None:
@@ -101,12 +97,17 @@ def _lead(using: str) -> None:
             for waiting in batch:
                 waiting.lead = False
                 waiting.wake.set()
-            queue = _queues[using]
-            if queue:
-                queue[0].lead = True
-                queue[0].wake.set()
-            else:
-                _leading.discard(using)
+            _hand_on_lead(using)
+
+
+def _hand_on_lead(using: str) -> None:
+    """To the first one waiting, or to nobody (the next to come leads). Under `_state_lock`."""
+    queue = _queues[using]
+    if queue:
+        queue[0].lead = True
+        queue[0].wake.set()
+    else:
+        _leading.discard(using)
 
 
 def _run(batch: list[_Waiting], using: str) -> None:

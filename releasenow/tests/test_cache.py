@@ -10,6 +10,23 @@ from django.db import connection
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def in_threads(function, count: int = 6) -> None:
+    """Run `function` in `count` threads at once, each with its own database connection, as
+    worker processes race."""
+
+    def run():
+        try:
+            function()
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=run) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
 def test_concurrent_increments_are_all_counted():
     """Threads with their own database connections race as worker processes do."""
     key = f"counter-{uuid.uuid4().hex}"
@@ -17,17 +34,10 @@ def test_concurrent_increments_are_all_counted():
     threads, per_thread = 6, 25
 
     def hammer():
-        try:
-            for _ in range(per_thread):
-                cache.incr(key)
-        finally:
-            connection.close()
+        for _ in range(per_thread):
+            cache.incr(key)
 
-    workers = [threading.Thread(target=hammer) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    in_threads(hammer, threads)
     assert cache.get(key) == threads * per_thread
 
 
@@ -62,17 +72,7 @@ def test_concurrent_adds_let_exactly_one_win():
     key = f"race-{uuid.uuid4().hex}"
     wins = []
 
-    def add():
-        try:
-            wins.append(cache.add(key, 1, 60))
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=add) for _ in range(6)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    in_threads(lambda: wins.append(cache.add(key, 1, 60)))
     assert sorted(wins) == [False] * 5 + [True]
 
 
@@ -95,17 +95,7 @@ def test_concurrent_counts_are_all_counted():
     key = f"count-race-{uuid.uuid4().hex}"
     seen = []
 
-    def hammer():
-        try:
-            seen.extend(cache.count(key, 60) for _ in range(25))
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=hammer) for _ in range(6)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    in_threads(lambda: seen.extend(cache.count(key, 60) for _ in range(25)))
     assert sorted(seen) == list(range(1, 151))
 
 

@@ -1,5 +1,6 @@
 """Writers of one process sharing a transaction (SQLite): each gets its own result or error."""
 
+import functools
 import threading
 import time
 
@@ -13,18 +14,31 @@ from releasenow.sqlite3.group_commit import atomic_together
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run_threads(target, count: int) -> None:
-    def run(i):
+def in_threads(calls) -> dict:
+    """Start `(name, function, pause)` one after another; each function's outcome by name."""
+    outcomes = {}
+
+    def run(name, function):
         try:
-            target(i)
+            outcomes[name] = ("ok", function())
+        except BaseException as exc:  # noqa: BLE001 - the outcome under test
+            outcomes[name] = ("error", exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    threads = []
+    for name, function, pause in calls:
+        threads.append(threading.Thread(target=run, args=(name, function)))
+        threads[-1].start()
+        time.sleep(pause)
     for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        thread.join(10)
+    return outcomes
+
+
+def run_threads(target, count: int) -> dict:
+    """`target(i)` in `count` threads started together."""
+    return in_threads([(i, functools.partial(target, i), 0) for i in range(count)])
 
 
 def test_every_writer_gets_its_own_result_and_every_write_is_stored():
@@ -81,28 +95,6 @@ def test_inside_a_transaction_the_write_belongs_to_it():
         atomic_together(lambda: Group.objects.create(name="undone"))
         raise RuntimeError
     assert not Group.objects.exists()
-
-
-def in_threads(calls) -> dict:
-    """Start `(name, function, pause)` one after another; each function's outcome by name."""
-    outcomes = {}
-
-    def run(name, function):
-        try:
-            outcomes[name] = ("ok", function())
-        except BaseException as exc:  # noqa: BLE001 - the outcome under test
-            outcomes[name] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = []
-    for name, function, pause in calls:
-        threads.append(threading.Thread(target=run, args=(name, function)))
-        threads[-1].start()
-        time.sleep(pause)
-    for thread in threads:
-        thread.join(10)
-    return outcomes
 
 
 def test_when_sqlite_ends_the_shared_transaction_nobody_is_told_stored():
