@@ -2,12 +2,14 @@
 
 import os
 
+from gunicorn import sock, util
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # Two processes per core (at most 8): Python runs one thread at a time per process, and with
 # one process per core a core idles whenever its process waits (for the database's write lock,
 # or with more of the keep-alive connections landing on the other process).
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * (os.cpu_count() or 1), 8))
-worker_class = "gthread"
+worker_class = "releasenow.webserver.ThreadWorker"  # gthread, see there
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 graceful_timeout = 20
@@ -16,3 +18,32 @@ accesslog = "-"
 # No client address, no query string, no referrer or user agent: logs must not identify signers.
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 logger_class = "releasenow.lib.logging.RedactingLogger"
+
+# Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+# connections evenly over them. On one shared socket the worker that happens to call accept()
+# first takes them: measured with 64 keep-alive signers and 4 workers, 29 / 28 / 5 / 2
+# connections, and the signers on the crowded workers waited several times longer than the
+# others. Set GUNICORN_REUSE_PORT=false for a bind that is not host:port (a Unix socket).
+# So that a worker killed or replaced hands the connections waiting in its queue to the
+# others instead of resetting them, set the sysctl `net.ipv4.tcp_migrate_req = 1`
+# (deploy/sysctl/90-releasenow.conf).
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "true").lower() not in ("0", "false", "no")
+
+
+def post_fork(server, worker) -> None:
+    """Gunicorn opens a reuse-port worker's socket before the worker loads the site (about half
+    a second of CPU, longer under load): connections the kernel sent there would wait for it.
+    The socket is closed here and opened again once the site is loaded (below)."""
+    if server.cfg.reuse_port:
+        for listener in worker.sockets:
+            listener.close()
+        worker.sockets = []
+
+
+def post_worker_init(worker) -> None:
+    """Listen only now that the worker can answer (see post_fork); the gthread worker starts
+    accepting on `worker.sockets` after this hook."""
+    if worker.cfg.reuse_port:
+        worker.sockets = sock.create_sockets(worker.cfg, worker.log)
+        for listener in worker.sockets:
+            util.close_on_exec(listener)

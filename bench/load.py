@@ -229,6 +229,7 @@ async def sign_load(
         "accepted": len(accepted), "failed": failed[0], "seconds": elapsed,
         "rate": len(accepted) / elapsed, "p50": pct(0.5, latencies), "p99": pct(0.99, latencies),
         "p99_slices": [pct(0.99, values) for values in slices], "indexes": accepted,
+        "timeline": timeline,
     }  # fmt: skip
 
 

@@ -61,6 +61,19 @@ class LocalSite:
             stderr=open(self.folder / "web.log", "ab"),
         )  # fmt: skip
         wait_for_port(self.port)
+        if self.env.get("GUNICORN_REUSE_PORT", "true").lower() not in ("0", "false", "no"):
+            # Each worker listens on a socket of its own once it has loaded the site
+            # (gunicorn.conf.py): wait for all, or a warm-up would reach only some of them.
+            wait_until(lambda: self.listening() == len(self.web_workers()), 30)
+
+    def listening(self) -> int:
+        """How many sockets listen on the site's port (one per worker with SO_REUSEPORT)."""
+        count = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                count += fields[1].endswith(f":{self.port:04X}") and fields[3] == "0A"
+        return count
 
     def start_worker(self) -> None:
         self.manage("schedule_tasks")

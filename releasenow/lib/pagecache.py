@@ -64,6 +64,9 @@ PAGE_QUERY_PARAMS = ("source", "before")
 VERSION_RECHECK = 1.0  # seconds
 # Seconds a page past PAGE_CACHE_SECONDS may still be served while one request renews it.
 STALE_GRACE = 5
+# How long a request waits for the page another thread of its process is rendering, before it
+# renders the page itself.
+RENDER_WAIT = 5.0
 ACCEPTS_GZIP = _lazy_re_compile(r"\bgzip\b")
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 DROPPED_HEADERS = {"content-length", "content-encoding", "set-cookie", "date", "x-cache"}
@@ -288,6 +291,7 @@ class PageCacheMiddleware:
         self.get_response = get_response
         self.local: dict[str, tuple[str, Page]] = {}
         self.lock = threading.Lock()
+        self.rendering: dict[str, threading.Event] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self.cacheable(request):
@@ -300,8 +304,34 @@ class PageCacheMiddleware:
         except Exception:  # noqa: BLE001 - the cache is away (Redis down): pages still render
             log.warning("Page cache unavailable", exc_info=True)
             return self.get_response(request)
+        leader = False
+        if page is None and settings.PAGE_CACHE_SECONDS > 0:
+            leader, page = self.join_render(key, version)
         if page is not None:
             return page.respond(request, hit=True)
+        try:
+            return self.render(request, key, version)
+        finally:
+            if leader:
+                with self.lock:
+                    self.rendering.pop(key).set()
+
+    def join_render(self, key: str, version: str) -> tuple[bool, Page | None]:
+        """A page no process holds (a cold start, a content edit): the first request of this
+        process renders it, and the process's other requests for it wait for that page instead
+        of all rendering at once. Under a crowd, hundreds of simultaneous renders held up every
+        answer, signers' included, for over a second. Returns whether this request renders, or
+        else the page rendered meanwhile (None: render it after all)."""
+        with self.lock:
+            event = self.rendering.get(key)
+            if event is None:
+                self.rendering[key] = threading.Event()
+                return True, None
+        event.wait(RENDER_WAIT)
+        held = self.local.get(key)
+        return False, held[1] if held and held[0] == version else None
+
+    def render(self, request: HttpRequest, key: str, version: str) -> HttpResponse:
         response = self.get_response(request)
         if not getattr(response, "public_page", False):
             return response

@@ -3,6 +3,7 @@ personal or erroneous is ever cached."""
 
 import gzip
 import re
+import time
 
 import pytest
 from django.utils import translation
@@ -133,8 +134,6 @@ def test_the_country_list_is_built_once_per_language_and_keeps_the_choice():
 def test_a_page_gone_stale_is_renewed_by_one_request_while_others_get_the_old_copy(
     client, manifesto, settings, rf
 ):
-    import time
-
     from releasenow.lib import pagecache
 
     settings.PAGE_CACHE_SECONDS = 1
@@ -167,3 +166,52 @@ def test_cached_pages_still_answer_while_the_database_is_away(client, manifesto,
     page = client.get("/en/manifesto/")
     assert page.status_code == 200 and page["X-Cache"] == "hit"
     assert "<strong>1</strong> person signed" in page.content.decode()
+
+
+def test_a_cold_page_is_rendered_once_while_the_processs_other_requests_wait_for_it(rf):
+    """A cold start or a content edit under a crowd: one render per process, not one per
+    request (hundreds of simultaneous renders held every answer up for over a second)."""
+    import threading
+
+    from django.http import HttpResponse
+
+    from releasenow.lib.pagecache import PageCacheMiddleware, public_page
+
+    renders, started = [], threading.Event()
+
+    @public_page
+    def slow_page(request):
+        renders.append(request)
+        started.set()
+        time.sleep(0.3)  # long enough for the other requests to arrive meanwhile
+        return HttpResponse(f"<p>render {len(renders)}</p>")
+
+    middleware = PageCacheMiddleware(slow_page)
+    answers = []
+
+    def visit() -> None:
+        answers.append(middleware(rf.get("/en/a-cold-page/")))
+
+    first = threading.Thread(target=visit)
+    first.start()
+    started.wait(5)
+    others = [threading.Thread(target=visit) for _ in range(8)]
+    for thread in others:
+        thread.start()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert len(renders) == 1
+    assert len(answers) == 9
+    assert {answer.content for answer in answers} == {b"<p>render 1</p>"}
+    assert sorted(answer["X-Cache"] for answer in answers) == ["hit"] * 8 + ["miss"]
+
+
+def test_requests_for_a_page_that_is_not_cached_do_not_wait_for_each_other(rf, settings):
+    from django.http import HttpResponse
+
+    from releasenow.lib.pagecache import PageCacheMiddleware, public_page
+
+    settings.PAGE_CACHE_SECONDS = 0
+    middleware = PageCacheMiddleware(public_page(lambda request: HttpResponse("fresh")))
+    assert middleware(rf.get("/en/x/")).content == b"fresh"
+    assert middleware.rendering == {}

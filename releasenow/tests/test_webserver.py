@@ -1,0 +1,101 @@
+"""The web server as `make run` and the systemd unit start it (gunicorn.conf.py): several worker
+processes, each with its own listening socket, each holding a thread only for a connection that
+has sent a request."""
+
+import os
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+
+from deploy.localsite import LocalSite, wait_until
+
+WORKERS = 4
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    local = LocalSite(
+        tmp_path_factory.mktemp("webserver"),
+        env={"WEB_CONCURRENCY": str(WORKERS), "GUNICORN_THREADS": "2"},
+    )
+    local.setup()
+    local.start_web()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+def get(connection: socket.socket, path: str = "/healthz") -> bytes:
+    """One keep-alive request; the status line of its answer."""
+    connection.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+    return answer.split(b"\r\n", 1)[0]
+
+
+def owners(site: LocalSite, connections: list[socket.socket]) -> dict[int, int]:
+    """How many of these client connections each worker process holds."""
+    ports = {c.getsockname()[1] for c in connections}
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1], fields[2]
+        if local.endswith(f":{site.port:04X}") and int(remote.split(":")[1], 16) in ports:
+            inodes.add(fields[9])
+    held = {}
+    for pid in site.web_workers():
+        fds = Path(f"/proc/{pid}/fd")
+        links = {os.readlink(fd) for fd in fds.iterdir() if fd.is_symlink()}
+        held[pid] = sum(f"socket:[{inode}]" in links for inode in inodes)
+    return held
+
+
+def test_each_worker_listens_on_its_own_socket(site):
+    assert len(site.web_workers()) == WORKERS
+    assert site.listening() == WORKERS
+
+
+def test_connections_are_spread_over_every_worker(site):
+    """On one shared socket the first worker to call accept() took them: 29 / 28 / 5 / 2 of 64
+    keep-alive signers were measured, and those on the crowded workers waited the longest."""
+    connections = [socket.create_connection(("127.0.0.1", site.port)) for _ in range(64)]
+    try:
+        for connection in connections:
+            assert get(connection) == b"HTTP/1.1 200 OK"
+        held = owners(site, connections)
+        assert sum(held.values()) == 64
+        assert all(0 < count <= 32 for count in held.values()), held
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_connections_that_send_nothing_do_not_hold_up_the_others(site):
+    """gunicorn's own threaded worker gives each new connection a thread that waits up to five
+    seconds for its first bytes: a few idle connections stalled every request behind them."""
+    idle = [socket.create_connection(("127.0.0.1", site.port)) for _ in range(8 * WORKERS)]
+    try:
+        for _ in range(10):
+            with socket.create_connection(("127.0.0.1", site.port), timeout=3) as connection:
+                assert get(connection) == b"HTTP/1.1 200 OK"
+    finally:
+        for connection in idle:
+            connection.close()
+
+
+def test_a_worker_killed_with_minus_9_is_replaced_and_no_connection_waits_for_it(site):
+    victim = site.web_workers()[0]
+    os.kill(victim, signal.SIGKILL)
+    # New connections meanwhile go to the workers still listening, then to the new one once it
+    # has loaded the site: none is sent to a socket nobody will answer.
+    for _ in range(50):
+        with socket.create_connection(("127.0.0.1", site.port), timeout=5) as connection:
+            assert get(connection) == b"HTTP/1.1 200 OK"
+    assert wait_until(lambda: site.listening() == WORKERS and victim not in site.web_workers(), 30)
