@@ -164,8 +164,8 @@ async def sign_load(
     port: int, clients: int, seconds: float, start_index: int, on_half=None, tls: bool = False
 ) -> dict:
     """Each client signs with new addresses, back to back, until the time is up. A request
-    that gets no answer (its worker was killed) is sent again, up to five times, as a person
-    presses the button again; a signer counts as accepted once, when a "check your inbox"
+    that gets no answer (its worker was killed; through nginx, a 502 error page) is sent again,
+    up to five times, as a person presses the button again; a signer counts as accepted once, when a "check your inbox"
     redirect comes back. Each client's connection is opened before the clock starts, as a
     signer's browser has it open from reading the page (64 TLS handshakes at once in this one
     Python process would otherwise count as the server's latency)."""
@@ -200,6 +200,10 @@ async def sign_load(
                     continue
                 latencies.append(time.monotonic() - began)
                 timeline.append((began - start, latencies[-1]))
+                if status in (502, 504):  # nginx got no answer from the app: the same
+                    failed[0] += 1
+                    await asyncio.sleep(0.1 * 2**attempt)
+                    continue
                 location = headers.get("location", [""])[0]
                 if status == 302 and location.endswith("/check-your-inbox/"):
                     accepted.append(i)
@@ -443,6 +447,16 @@ def machine() -> str:
     )
 
 
+def listeners() -> str:
+    """How the workers listen: a socket each (gunicorn.conf.py), and whether the kernel hands a
+    dying worker's waiting connections to the others (deploy/sysctl/90-releasenow.conf)."""
+    if os.environ.get("GUNICORN_REUSE_PORT", "true").lower() in ("0", "false", "no"):
+        return "one shared socket"
+    migrate = Path("/proc/sys/net/ipv4/tcp_migrate_req")
+    value = migrate.read_text().strip() if migrate.exists() else "absent"
+    return f"a socket per worker, tcp_migrate_req={value}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -497,7 +511,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(
         f"site: {'PostgreSQL' if args.postgres else 'SQLite'} + {'Redis' if args.redis else 'no Redis'}, "
-        f"gunicorn x {os.environ.get('GUNICORN_THREADS', '4')} threads, "
+        f"gunicorn x {os.environ.get('GUNICORN_THREADS', '4')} threads ({listeners()}), "
         f"worker: 1 db_worker, DATA_DIR {site.data_dir}"
     )
     site.setup()
