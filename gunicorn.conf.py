@@ -2,8 +2,6 @@
 
 import os
 
-from gunicorn import sock, util
-
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # Two processes per core (at most 8): Python runs one thread at a time per process, and with
 # one process per core a core idles whenever its process waits (for the database's write lock,
@@ -23,27 +21,10 @@ logger_class = "releasenow.lib.logging.RedactingLogger"
 # connections evenly over them. On one shared socket the worker that happens to call accept()
 # first takes them: measured with 64 keep-alive signers and 4 workers, 29 / 28 / 5 / 2
 # connections, and the signers on the crowded workers waited several times longer than the
-# others. Set GUNICORN_REUSE_PORT=false for a bind that is not host:port (a Unix socket).
-# So that a worker killed or replaced hands the connections waiting in its queue to the
-# others instead of resetting them, set the sysctl `net.ipv4.tcp_migrate_req = 1`
-# (deploy/sysctl/90-releasenow.conf).
+# others. A new worker's socket opens when it starts, before it has loaded the site: the
+# connections it gets meanwhile wait for it (half a second or so), but none is refused while
+# workers are replaced (`systemctl reload`). So that a worker that exits hands the connections
+# waiting in its queue to the others instead of resetting them, set the sysctl
+# `net.ipv4.tcp_migrate_req = 1` (deploy/sysctl/90-releasenow.conf). Set GUNICORN_REUSE_PORT=false
+# for a bind that is not host:port (a Unix socket).
 reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "true").lower() not in ("0", "false", "no")
-
-
-def post_fork(server, worker) -> None:
-    """Gunicorn opens a reuse-port worker's socket before the worker loads the site (about half
-    a second of CPU, longer under load): connections the kernel sent there would wait for it.
-    The socket is closed here and opened again once the site is loaded (below)."""
-    if server.cfg.reuse_port:
-        for listener in worker.sockets:
-            listener.close()
-        worker.sockets = []
-
-
-def post_worker_init(worker) -> None:
-    """Listen only now that the worker can answer (see post_fork); the gthread worker starts
-    accepting on `worker.sockets` after this hook."""
-    if worker.cfg.reuse_port:
-        worker.sockets = sock.create_sockets(worker.cfg, worker.log)
-        for listener in worker.sockets:
-            util.close_on_exec(listener)

@@ -62,9 +62,18 @@ class LocalSite:
         )  # fmt: skip
         wait_for_port(self.port)
         if self.env.get("GUNICORN_REUSE_PORT", "true").lower() not in ("0", "false", "no"):
-            # Each worker listens on a socket of its own once it has loaded the site
-            # (gunicorn.conf.py): wait for all, or a warm-up would reach only some of them.
-            wait_until(lambda: self.listening() == len(self.web_workers()), 30)
+            # Each worker listens on a socket of its own (gunicorn.conf.py): wait for all, or a
+            # warm-up would reach only some of them.
+            workers = self.configured_workers()
+            wait_until(lambda: self.listening() == len(self.web_workers()) == workers, 30)
+
+    def configured_workers(self) -> int:
+        """gunicorn.conf.py's worker count under this site's environment."""
+        code = "import runpy; print(runpy.run_path('gunicorn.conf.py')['workers'])"
+        result = subprocess.run(
+            [PYTHON, "-c", code], cwd=REPO, env=self.env, check=True, capture_output=True, text=True
+        )
+        return int(result.stdout)
 
     def listening(self) -> int:
         """How many sockets listen on the site's port (one per worker with SO_REUSEPORT)."""

@@ -5,8 +5,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "releasenow.settings")
 application = get_wsgi_application()
 
-# The country list's collation table, loaded on first use: load it before this worker listens
-# (gunicorn.conf.py opens the socket after this module), not while its first signers wait.
+# The country list's collation table, loaded on first use: load it as the worker starts, not
+# while its first signers wait.
 from signatures.forms import country_codes  # noqa: E402
 
 country_codes()

@@ -5,6 +5,7 @@ has sent a request."""
 import os
 import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -90,12 +91,38 @@ def test_connections_that_send_nothing_do_not_hold_up_the_others(site):
             connection.close()
 
 
-def test_a_worker_killed_with_minus_9_is_replaced_and_no_connection_waits_for_it(site):
+def answered(site: LocalSite, seconds: float) -> int:
+    """New connections, one after another, for `seconds`; each must be answered."""
+    deadline = time.monotonic() + seconds
+    count = 0
+    while time.monotonic() < deadline:
+        with socket.create_connection(("127.0.0.1", site.port), timeout=10) as connection:
+            assert get(connection) == b"HTTP/1.1 200 OK"
+        count += 1
+    return count
+
+
+def test_a_worker_killed_with_minus_9_is_replaced_and_every_connection_is_answered(site):
     victim = site.web_workers()[0]
     os.kill(victim, signal.SIGKILL)
-    # New connections meanwhile go to the workers still listening, then to the new one once it
-    # has loaded the site: none is sent to a socket nobody will answer.
-    for _ in range(50):
-        with socket.create_connection(("127.0.0.1", site.port), timeout=5) as connection:
-            assert get(connection) == b"HTTP/1.1 200 OK"
+    assert answered(site, 3) > 0
     assert wait_until(lambda: site.listening() == WORKERS and victim not in site.web_workers(), 30)
+    assert answered(site, 1) > 0
+
+
+MIGRATE = Path("/proc/sys/net/ipv4/tcp_migrate_req")
+
+
+@pytest.mark.skipif(
+    not MIGRATE.exists() or MIGRATE.read_text().strip() != "1",
+    reason="needs deploy/sysctl/90-releasenow.conf (net.ipv4.tcp_migrate_req = 1)",
+)
+def test_a_reload_replaces_every_worker_and_refuses_no_connection(site):
+    """`systemctl reload` (HUP) during a campaign: new workers start, the old ones finish what
+    they hold and leave; no connection meanwhile is refused or reset."""
+    before = set(site.web_workers())
+    site.web.send_signal(signal.SIGHUP)
+    assert answered(site, 4) > 0
+    assert wait_until(lambda: not before & set(site.web_workers()), 30)
+    assert wait_until(lambda: site.listening() == WORKERS, 30)
+    assert answered(site, 1) > 0

@@ -215,3 +215,24 @@ def test_requests_for_a_page_that_is_not_cached_do_not_wait_for_each_other(rf, s
     middleware = PageCacheMiddleware(public_page(lambda request: HttpResponse("fresh")))
     assert middleware(rf.get("/en/x/")).content == b"fresh"
     assert middleware.rendering == {}
+
+
+def test_a_cached_page_costs_one_query_and_no_connection_health_check(
+    client, manifesto, monkeypatch
+):
+    """On PostgreSQL (CONN_HEALTH_CHECKS) a health check is a `SELECT 1` round trip before the
+    first query of a request: for a cached page that doubled the database's work per answer."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    connection = connections["default"]
+    client.get("/en/manifesto/")
+    checks = []
+    monkeypatch.setattr(connection, "health_check_enabled", True)
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or True)
+    connection.health_check_done = False  # as at the start of every request
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/en/manifesto/")
+    assert page["X-Cache"] == "hit"
+    assert len(queries) == 1 and "signature_count" in queries[0]["sql"]
+    assert checks == []
