@@ -1,6 +1,7 @@
 """Gunicorn settings, read from the environment (see .env.example)."""
 
 import os
+import socket
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # Two processes per core (at most 8): Python runs one thread at a time per process, and with
@@ -28,3 +29,22 @@ logger_class = "releasenow.lib.logging.RedactingLogger"
 # `net.ipv4.tcp_migrate_req = 1` (deploy/sysctl/90-releasenow.conf). Set GUNICORN_REUSE_PORT=false
 # for a bind that is not host:port (a Unix socket).
 reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "true").lower() not in ("0", "false", "no")
+
+
+def on_starting(server) -> None:
+    """With SO_REUSEPORT a second server started on the same port by mistake (a second
+    `make run`, an old instance left running) would not fail: it would silently take a share of
+    the signers, perhaps into another database. Refuse to start while something listens there;
+    a reuse-port bind must also be host:port (each worker would replace a Unix socket's file)."""
+    if not server.cfg.reuse_port:
+        return
+    for address in server.cfg.address:
+        if not isinstance(address, tuple):
+            raise SystemExit(f"GUNICORN_REUSE_PORT needs a host:port bind, not {address!r}")
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                raise SystemExit(f"{address[0]}:{address[1]} is in use already: {error}") from None

@@ -198,12 +198,12 @@ async def sign_load(
                     failed[0] += 1
                     await asyncio.sleep(0.1 * 2**attempt)
                     continue
-                latencies.append(time.monotonic() - began)
-                timeline.append((began - start, latencies[-1]))
                 if status in (502, 504):  # nginx got no answer from the app: the same
                     failed[0] += 1
                     await asyncio.sleep(0.1 * 2**attempt)
                     continue
+                latencies.append(time.monotonic() - began)
+                timeline.append((began - start, latencies[-1]))
                 location = headers.get("location", [""])[0]
                 if status == 302 and location.endswith("/check-your-inbox/"):
                     accepted.append(i)

@@ -13,6 +13,7 @@ that sends nothing is closed after the keep-alive timeout.
 
 import errno
 import selectors
+import time
 from functools import partial
 
 from gunicorn.workers import gthread
@@ -29,8 +30,20 @@ class ThreadWorker(gthread.ThreadWorker):
         self.nr_conns += 1
         client_sock.setblocking(False)
         conn = gthread.TConn(self.cfg, client_sock, client_addr, listener.getsockname())
-        conn.set_timeout()  # now + keepalive: the pending queue stays in timeout order
+        # Closed if nothing arrives by then (at least 2 s, even with keep-alive off); the same
+        # length as every other entry keeps the pending queue in timeout order.
+        conn.timeout = time.monotonic() + max(self.cfg.keepalive, 2)
         self.pending_conns.append(conn)
         self.poller.register(
             client_sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn)
         )
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """A stopping worker (a reload, its master gone) closes its own socket at once: with
+        SO_REUSEPORT the kernel would go on sending it new connections until it has finished its
+        last request, and they would wait (or, without net.ipv4.tcp_migrate_req, be reset)."""
+        super().set_accept_enabled(enabled)
+        if not enabled and not self.alive and self.cfg.reuse_port:
+            for listener in self.sockets:
+                listener.close()
+            self.sockets = []

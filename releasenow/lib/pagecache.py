@@ -299,6 +299,7 @@ class PageCacheMiddleware:
         self.local: dict[str, tuple[str, Page]] = {}
         self.lock = threading.Lock()
         self.rendering: dict[str, threading.Event] = {}
+        self.not_public: set[str] = set()  # paths last answered with nothing to store
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self.cacheable(request):
@@ -312,7 +313,7 @@ class PageCacheMiddleware:
             log.warning("Page cache unavailable", exc_info=True)
             return self.get_response(request)
         leader = False
-        if page is None and settings.PAGE_CACHE_SECONDS > 0:
+        if page is None and settings.PAGE_CACHE_SECONDS > 0 and request.path not in self.not_public:
             leader, page = self.join_render(key, version)
         if page is not None:
             return page.respond(request, hit=True)
@@ -336,11 +337,20 @@ class PageCacheMiddleware:
                 return True, None
         event.wait(RENDER_WAIT)
         held = self.local.get(key)
-        return False, held[1] if held and held[0] == version else None
+        page = held[1] if held and held[0] == version else None
+        if page is not None and page.expires + STALE_GRACE <= time.time():
+            page = None  # the render did not finish: never serve a copy past its grace
+        return False, page
 
     def render(self, request: HttpRequest, key: str, version: str) -> HttpResponse:
         response = self.get_response(request)
         if not getattr(response, "public_page", False):
+            # Not a page to store (/healthz, a redirect, a 404): its requests need not wait
+            # for each other next time.
+            with self.lock:
+                if len(self.not_public) > 5000:
+                    self.not_public.clear()
+                self.not_public.add(request.path)
             return response
         if response.cookies or "cookie" in response.get("Vary", "").lower():
             # Something on the page set a cookie (a CSRF token, a message): not the same for all.
@@ -349,6 +359,7 @@ class PageCacheMiddleware:
             return response
         page = Page.from_response(request, response)
         if settings.PAGE_CACHE_SECONDS > 0:
+            self.not_public.discard(request.path)
             self.remember(key, version, page)
             try:
                 page_cache().set(key, page, settings.PAGE_CACHE_SECONDS + STALE_GRACE)

@@ -19,7 +19,13 @@ WORKERS = 4
 def site(tmp_path_factory):
     local = LocalSite(
         tmp_path_factory.mktemp("webserver"),
-        env={"WEB_CONCURRENCY": str(WORKERS), "GUNICORN_THREADS": "2"},
+        env={
+            "WEB_CONCURRENCY": str(WORKERS),
+            "GUNICORN_THREADS": "2",
+            "GUNICORN_REUSE_PORT": "true",
+            # Idle connections stay open while the test looks at who holds them.
+            "GUNICORN_CMD_ARGS": "--keep-alive 30",
+        },
     )
     local.setup()
     local.start_web()
@@ -102,6 +108,14 @@ def answered(site: LocalSite, seconds: float) -> int:
     return count
 
 
+MIGRATE = Path("/proc/sys/net/ipv4/tcp_migrate_req")
+needs_migrate = pytest.mark.skipif(
+    not MIGRATE.exists() or MIGRATE.read_text().strip() != "1",
+    reason="needs deploy/sysctl/90-releasenow.conf (net.ipv4.tcp_migrate_req = 1)",
+)
+
+
+@needs_migrate
 def test_a_worker_killed_with_minus_9_is_replaced_and_every_connection_is_answered(site):
     victim = site.web_workers()[0]
     os.kill(victim, signal.SIGKILL)
@@ -110,13 +124,7 @@ def test_a_worker_killed_with_minus_9_is_replaced_and_every_connection_is_answer
     assert answered(site, 1) > 0
 
 
-MIGRATE = Path("/proc/sys/net/ipv4/tcp_migrate_req")
-
-
-@pytest.mark.skipif(
-    not MIGRATE.exists() or MIGRATE.read_text().strip() != "1",
-    reason="needs deploy/sysctl/90-releasenow.conf (net.ipv4.tcp_migrate_req = 1)",
-)
+@needs_migrate
 def test_a_reload_replaces_every_worker_and_refuses_no_connection(site):
     """`systemctl reload` (HUP) during a campaign: new workers start, the old ones finish what
     they hold and leave; no connection meanwhile is refused or reset."""
@@ -126,3 +134,18 @@ def test_a_reload_replaces_every_worker_and_refuses_no_connection(site):
     assert wait_until(lambda: not before & set(site.web_workers()), 30)
     assert wait_until(lambda: site.listening() == WORKERS, 30)
     assert answered(site, 1) > 0
+
+
+def test_a_second_server_on_the_same_port_refuses_to_start(site):
+    """SO_REUSEPORT would let it share the port silently, taking a share of the signers."""
+    import subprocess
+
+    from deploy.localsite import GUNICORN, REPO
+
+    second = subprocess.run(
+        [GUNICORN, "releasenow.wsgi"], cwd=REPO, env=site.env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert second.returncode != 0
+    assert f"127.0.0.1:{site.port} is in use already" in second.stderr
+    assert site.listening() == WORKERS

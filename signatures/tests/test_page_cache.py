@@ -236,3 +236,15 @@ def test_a_cached_page_costs_one_query_and_no_connection_health_check(
     assert page["X-Cache"] == "hit"
     assert len(queries) == 1 and "signature_count" in queries[0]["sql"]
     assert checks == []
+
+
+def test_requests_for_a_path_that_is_never_stored_stop_waiting_for_each_other(rf):
+    from django.http import HttpResponse
+
+    from releasenow.lib.pagecache import PageCacheMiddleware
+
+    middleware = PageCacheMiddleware(lambda request: HttpResponse("ok"))  # not a public page
+    middleware(rf.get("/healthz"))
+    assert "/healthz" in middleware.not_public
+    middleware(rf.get("/healthz"))
+    assert middleware.rendering == {}
