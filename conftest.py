@@ -51,6 +51,11 @@ def _fresh_page_cache(settings, tmp_path):
             "LOCATION": f"pages-{tmp_path}",
         },
     }
+    # The count is read on every answer unless a test says otherwise (test_page_cache).
+    settings.PAGE_COUNT_SECONDS = 0
+    from releasenow.lib import pagecache
+
+    pagecache._shown.clear()
 
 
 @pytest.fixture

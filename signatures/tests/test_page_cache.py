@@ -248,3 +248,103 @@ def test_requests_for_a_path_that_is_never_stored_stop_waiting_for_each_other(rf
     assert "/healthz" in middleware.not_public
     middleware(rf.get("/healthz"))
     assert middleware.rendering == {}
+
+
+@pytest.fixture
+def slots(settings, monkeypatch):
+    """Shared counts in slots of 10 s, on a clock the test moves."""
+    from releasenow.lib import pagecache
+
+    settings.PAGE_COUNT_SECONDS = 10
+    clock = [1_000_000.0]
+    monkeypatch.setattr(pagecache, "_clock", lambda: clock[0])
+    return clock
+
+
+def count_reads(queries) -> int:
+    return sum("SELECT signature_count FROM" in q["sql"] for q in queries.captured_queries)
+
+
+def test_with_a_shared_count_a_cached_page_reads_the_database_once_per_slot(
+    client, manifesto, slots
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from signatures.tests.conftest import make_signature
+
+    client.get("/en/manifesto/")
+    make_signature(manifesto, "Anna Nowak")
+    with CaptureQueriesContext(connection) as queries:
+        pages = [client.get("/en/manifesto/") for _ in range(20)]
+    assert [p["X-Cache"] for p in pages] == ["hit"] * 20
+    assert len(queries) == 0
+    assert {count_of(p.content.decode()) for p in pages} == {"0"}  # the slot's count
+    slots[0] += 10
+    with CaptureQueriesContext(connection) as queries:
+        assert count_of(client.get("/en/manifesto/").content.decode()) == "1"
+        assert count_of(client.get("/en/manifesto/").content.decode()) == "1"
+    assert count_reads(queries) == 1
+
+
+def test_every_process_shows_the_count_of_the_slot_so_a_reload_never_shows_less(
+    client, manifesto, slots
+):
+    """One process took the slot's count; the database moved on; another process (its own
+    memory empty) answering the next reload shows the same count, not a different one."""
+    from releasenow.lib import pagecache
+    from signatures.tests.conftest import make_signature
+
+    make_signature(manifesto, "Anna Nowak")
+    assert count_of(client.get("/en/manifesto/").content.decode()) == "1"
+    make_signature(manifesto, "Jan Kowalski")
+    pagecache._shown.clear()  # another process
+    assert count_of(client.get("/en/manifesto/").content.decode()) == "1"
+    slots[0] += 10
+    pagecache._shown.clear()
+    assert count_of(client.get("/en/manifesto/").content.decode()) == "2"
+
+
+def test_with_the_shared_cache_away_the_count_is_read_from_the_database(
+    client, manifesto, slots, monkeypatch
+):
+    from releasenow.lib import pagecache
+    from signatures.tests.conftest import make_signature
+
+    client.get("/en/manifesto/")
+    make_signature(manifesto, "Anna Nowak")
+
+    class Away:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("redis is away")
+
+    monkeypatch.setattr(pagecache, "caches", {"default": Away(), "pages": Away()})
+    slots[0] += 10
+    assert pagecache.shown_count(manifesto.pk) == 1
+    page = client.get("/en/manifesto/")  # the page renders without its cache
+    assert page.status_code == 200 and count_of(page.content.decode()) == "1"
+
+
+def test_a_count_read_after_its_slot_ended_is_not_offered_for_that_slot(
+    manifesto, slots, monkeypatch
+):
+    """Read late (a paused thread), it may be newer than what the next slot shows elsewhere."""
+    from django.core.cache import caches
+
+    from releasenow.lib import pagecache
+
+    read = pagecache.current_count
+
+    def slow_read(petition_id):
+        if not reads:
+            slots[0] += 10  # the slot ends during the first read
+        reads.append(petition_id)
+        return read(petition_id)
+
+    reads = []
+    monkeypatch.setattr(pagecache, "current_count", slow_read)
+    slot = int(slots[0] / 10)
+    pagecache.shown_count(manifesto.pk)
+    assert caches["default"].get(f"count:{manifesto.pk}:{slot}") is None
+    assert caches["default"].get(f"count:{manifesto.pk}:{slot + 1}") == 0
+    assert len(reads) == 2
