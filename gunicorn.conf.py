@@ -1,6 +1,7 @@
 """Gunicorn settings, read from the environment (see .env.example)."""
 
 import os
+import resource
 import socket
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -31,11 +32,27 @@ logger_class = "releasenow.lib.logging.RedactingLogger"
 reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "true").lower() not in ("0", "false", "no")
 
 
+# Each client connection is an open file. A worker keeps up to 1,000 (gunicorn's
+# worker_connections) besides its own files, but a service gets a soft limit of 1,024 by
+# default: at that limit accept() fails with EMFILE and the worker exits, dropping every
+# connection it holds. The master raises the soft limit up to the hard one before it starts the
+# workers (the systemd unit sets LimitNOFILE too).
+OPEN_FILES = 65536
+
+
+def raise_open_files_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES if hard == resource.RLIM_INFINITY else min(OPEN_FILES, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def on_starting(server) -> None:
     """With SO_REUSEPORT a second server started on the same port by mistake (a second
     `make run`, an old instance left running) would not fail: it would silently take a share of
     the signers, perhaps into another database. Refuse to start while something listens there;
     a reuse-port bind must also be host:port (each worker would replace a Unix socket's file)."""
+    raise_open_files_limit()
     if not server.cfg.reuse_port:
         return
     for address in server.cfg.address:

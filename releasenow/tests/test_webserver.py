@@ -149,3 +149,43 @@ def test_a_second_server_on_the_same_port_refuses_to_start(site):
     assert second.returncode != 0
     assert f"127.0.0.1:{site.port} is in use already" in second.stderr
     assert site.listening() == WORKERS
+
+
+def test_a_worker_holding_a_thousand_connections_does_not_run_out_of_files(tmp_path):
+    """A service's default soft limit is 1,024 open files; a worker accepts up to 1,000
+    connections besides its own files. At the limit accept() fails with EMFILE and the worker
+    exits, dropping every connection it holds: the master raises the limit first."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 4096:
+        pytest.skip("the hard limit of open files is too low to show it")
+    local = LocalSite(
+        tmp_path,
+        env={
+            "WEB_CONCURRENCY": "1",
+            "GUNICORN_THREADS": "2",
+            # Up to 1,000 by default, beside the worker's own files (the database's, logs):
+            # a few more here, so that the limit of 1,024 is reached for sure.
+            "GUNICORN_CMD_ARGS": "--worker-connections 1100",
+        },
+    )
+    local.setup()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))  # as systemd gives a service
+    try:
+        local.start_web()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    connections = []
+    try:
+        (worker,) = local.web_workers()
+        for _ in range(1090):
+            connections.append(socket.create_connection(("127.0.0.1", local.port)))
+        time.sleep(1)
+        with socket.create_connection(("127.0.0.1", local.port), timeout=15) as fresh:
+            assert get(fresh) == b"HTTP/1.1 200 OK"
+        assert local.web_workers() == [worker]
+    finally:
+        for connection in connections:
+            connection.close()
+        local.stop()
