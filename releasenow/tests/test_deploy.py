@@ -162,3 +162,24 @@ def test_tokens_and_addresses_stay_out_of_the_proxy_log(site):
     log = (site.folder / "nginx" / "access.log").read_text()
     assert "/confirm/[token]" in log
     assert "127.0.0.1" not in log and "/confirm/forged" not in log
+
+
+def test_a_signer_whose_request_gets_no_answer_is_told_to_press_sign_again(tmp_path):
+    """nginx in front of an app that does not answer (a port nobody listens on): its bare "502
+    Bad Gateway" would leave a signer wondering whether the signature counted."""
+    folder = tmp_path / "nginx"
+    nginx, https_port, _http = localnginx.start(
+        folder, app_port=localnginx.free_port(), data_dir=tmp_path
+    )
+    try:
+        browser = Browser(f"https://localhost:{https_port}")
+        for path, data in (("/en/manifesto/sign/", {"full_name": "Olga"}), ("/en/", None)):
+            status, headers, html = browser.request(path, data)
+            assert status == 502
+            assert "press “Sign” again" in html and "Nothing is counted twice" in html
+            assert 'lang="be"' in html and "Падпісаць" in html
+            assert headers["Cache-Control"] == "no-store"
+            assert "src=" not in html and "href=" not in html  # nothing loaded from anywhere
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
