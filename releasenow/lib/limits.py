@@ -1,7 +1,8 @@
 """Counting hits per key in the shared cache, with the same work for a key seen before and a
-new one. On the database cache, one `count` (two statements); elsewhere (Redis) `add` (which
-yields if the key exists) and then `incr`, always both. django-ratelimit calls `incr` only when
-`add` failed, so its timing tells whether a key (an address's digest) was counted before.
+new one: the shared caches' `count` (releasenow/lib/cache.py: two statements on the database
+cache, one round trip to Redis); on any other cache `add` (which yields if the key exists) and
+then `incr`, always both. django-ratelimit calls `incr` only when `add` failed, so its timing
+tells whether a key (an address's digest) was counted before.
 """
 
 import time

@@ -77,12 +77,17 @@ def test_concurrent_adds_let_exactly_one_win():
 
 
 def database_cache_only():
+    if not hasattr(cache, "delete_expired"):
+        pytest.skip("the database cache only")
+
+
+def shared_cache_only():
     if not hasattr(cache, "count"):
-        pytest.skip("the database cache only (Redis counts with add and incr)")
+        pytest.skip("the shared caches (database, Redis) only")
 
 
 def test_count_starts_at_one_goes_up_and_starts_again_after_expiry():
-    database_cache_only()
+    shared_cache_only()
     key = f"count-{uuid.uuid4().hex}"
     assert [cache.count(key, 60) for _ in range(3)] == [1, 2, 3]
     assert cache.get(key) == 3
@@ -91,7 +96,7 @@ def test_count_starts_at_one_goes_up_and_starts_again_after_expiry():
 
 
 def test_concurrent_counts_are_all_counted():
-    database_cache_only()
+    shared_cache_only()
     key = f"count-race-{uuid.uuid4().hex}"
     seen = []
 
@@ -113,6 +118,29 @@ def test_count_runs_the_same_statements_for_a_new_key_and_a_known_one():
         return [q["sql"].split(" ", 1)[0] for q in queries.captured_queries]
 
     assert statements() == statements()
+
+
+def test_a_count_on_redis_is_one_round_trip_and_keeps_its_expiry(monkeypatch):
+    import redis
+    from django.core.cache import caches
+
+    from releasenow.lib.cache import RedisCache
+
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("Redis only")
+    key = f"count-redis-{uuid.uuid4().hex}"
+    trips = []
+    for cls, name in ((redis.client.Redis, "execute_command"), (redis.client.Pipeline, "execute")):
+        real = getattr(cls, name)
+        monkeypatch.setattr(
+            cls, name, lambda self, *a, _real=real, _name=name, **k: trips.append(_name)
+            or _real(self, *a, **k)
+        )  # fmt: skip
+    assert [cache.count(key, 60) for _ in range(3)] == [1, 2, 3]
+    assert trips == ["execute"] * 3  # one MULTI per hit, the same for a new key and a known one
+    monkeypatch.undo()
+    ttl = cache._cache.get_client(write=True).ttl(cache.make_and_validate_key(key))
+    assert 55 <= ttl <= 60
 
 
 def test_the_minute_housekeeping_forgets_expired_entries_and_keeps_live_ones():

@@ -84,7 +84,7 @@ def test_database_url_and_redis_url_switch_to_production_engines(tmp_path):
         REDIS_URL="redis://127.0.0.1:6379/0",
     )
     assert s["engine"] == "django.db.backends.postgresql"
-    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["cache"] == "releasenow.lib.cache.RedisCache"
 
 
 def test_email_url_switches_to_smtp(tmp_path):
