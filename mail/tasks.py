@@ -19,7 +19,7 @@ RUN_SECONDS = 60.0
 def prepare_wake(when=None) -> tuple[str, list]:
     """`wake_sender`'s question, "is a sender run queued to start no later than `when`?"
     (get_date_max(): as soon as possible), as plain SQL: cheap enough for the sign request to
-    make before its transaction and pass as `wake_sender(prepared=…)`."""
+    make before its transaction, ask with its own writes and pass on as `wake_sender(queued=…)`."""
     from django.db import connection
     from django_tasks_db.models import DBTaskResult, get_date_max
 
@@ -34,15 +34,18 @@ def prepare_wake(when=None) -> tuple[str, list]:
     return sql, ["READY", send_queued_mail.module_path, adapt(when), adapt(get_date_max())]
 
 
-def wake_sender(when=None, *, prepared: tuple[str, list] | None = None) -> None:
-    """Queue a sender run for `when` (now by default) unless one is queued by then already."""
+def wake_sender(when=None, *, queued: bool | None = None) -> None:
+    """Queue a sender run for `when` (now by default) unless one is queued by then already
+    (`queued`: the answer to `prepare_wake`'s question, when the caller asked it already)."""
     from django.db import connection
 
     when = when or timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(*(prepared or prepare_wake(when)))
-        if cursor.fetchone() is not None:
-            return
+    if queued is None:
+        with connection.cursor() as cursor:
+            cursor.execute(*prepare_wake(when))
+            queued = cursor.fetchone() is not None
+    if queued:
+        return
     if when <= timezone.now():
         send_queued_mail.enqueue()
     else:

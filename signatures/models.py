@@ -27,7 +27,7 @@ from django_countries.fields import CountryField
 from campaigns.models import Petition
 from releasenow.lib.countries import country_name
 from releasenow.lib.crypto import decrypt_email, email_digest, encrypt_email
-from releasenow.lib.prepared import PreparedInsert
+from releasenow.lib.prepared import PreparedInsert, run_together
 
 
 def is_disposable(email: str) -> bool:
@@ -307,13 +307,12 @@ class Signature(models.Model):
         """
         insert = getattr(self, "_prepared", None) or self.prepare()
         hold_reason = "rate_limit" if held else ""
-        created = (
-            insert.execute(held=held, hold_reason=hold_reason, challenge_passed=challenge_passed)
-            == 1
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(_find_by_digest_sql(), [self.petition_id, self.email_digest])
-            row = cursor.fetchone()
+        (inserted, _rows), (_count, rows) = run_together([  # one round trip on PostgreSQL
+            insert.statement(held=held, hold_reason=hold_reason, challenge_passed=challenge_passed),
+            (_find_by_digest_sql(), [self.petition_id, self.email_digest]),
+        ])  # fmt: skip
+        created = inserted == 1
+        row = rows[0] if rows else None
         if row is None:  # the insert was refused by something else than the address
             raise IntegrityError("The signature could not be stored.")
         # The same few fields whether the row is new or not: the same work either way.

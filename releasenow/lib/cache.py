@@ -152,7 +152,30 @@ class DatabaseCache(db.DatabaseCache):
         return deleted
 
 
+class RedisCacheClient(redis_backend.RedisCacheClient):
+    """Django's Redis client, keeping one redis-py client per server. Django builds a new
+    `redis.Redis` (and its table of reply callbacks) for every cache call: a tenth of the web
+    process's CPU time per sign request on PostgreSQL + Redis. A redis-py client over a
+    connection pool is safe to share between threads (and each thread has its own cache
+    object anyway); after a fork the pool opens new connections itself."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients[pool] = self._client(connection_pool=pool)
+        return client
+
+
 class RedisCache(redis_backend.RedisCache):
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = RedisCacheClient
+
     def count(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> int:
         """One more hit of the counter `key` (absent or expired: it starts again); returns the
         new count. One round trip whatever the key's state: SET NX (with the expiry) and INCR

@@ -186,8 +186,13 @@ class NewEmail:
     def queue(self, *, key: str, ref: str, kind: str) -> None:
         from mail.tasks import wake_sender
 
-        self.insert.execute(key=key, ref=ref, kind=kind)
-        wake_sender(prepared=self.wake)
+        from .prepared import run_together
+
+        # The INSERT and wake_sender's question: one round trip on PostgreSQL.
+        _inserted, (_count, queued) = run_together(
+            [self.insert.statement(key=key, ref=ref, kind=kind), self.wake]
+        )
+        wake_sender(queued=bool(queued))
 
 
 def throttle_key(address: str) -> str:

@@ -3,7 +3,9 @@
 On SQLite a write transaction holds the database's single write lock, and Django compiling a
 query costs about ten times what SQLite takes to run it. The sign request therefore compiles its
 INSERT before BEGIN and runs plain SQL while it holds the lock (see `signatures.views.submit`).
-On PostgreSQL it saves the same CPU time, and row locks are held for less time.
+On PostgreSQL it saves the same CPU time, and row locks are held for less time; there each
+statement is also a round trip to the server, so statements that follow each other are sent
+together (`run_together`).
 """
 
 from __future__ import annotations
@@ -31,17 +33,65 @@ class PreparedInsert:
                                using, obj)  # fmt: skip
         self.position = {f.attname: i for i, f in enumerate(self.fields)}
 
-    def execute(self, **values) -> int:
-        """Run it with `values` (by attribute name) in place of the prepared ones; returns the
-        number of rows inserted (0 when a conflict was ignored)."""
+    def statement(self, **values) -> tuple[str, list]:
+        """The SQL and its parameters, with `values` (by attribute name) in place of the
+        prepared ones."""
         connection = connections[self.using]
         params = list(self.params)
         for name, value in values.items():
             i = self.position[name]
             params[i] = self.fields[i].get_db_prep_save(value, connection)
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            return cursor.rowcount
+        return self.sql, params
+
+    def execute(self, **values) -> int:
+        """Run it (see `statement`); returns the number of rows inserted (0 when a conflict
+        was ignored)."""
+        [(inserted, _rows)] = run_together([self.statement(**values)], using=self.using)
+        return inserted
+
+
+def run_together(statements: list[tuple[str, list]], using: str = "default") -> list[tuple]:
+    """Run `statements` ((sql, params) each) in order; returns (rows written or read, rows)
+    for each.
+
+    On PostgreSQL they travel as one query of several statements: one round trip instead of
+    one each (psycopg's client-side binding, Django's default, sends such a query by the simple
+    protocol; each statement still sees what the ones before it did). Elsewhere, and with
+    server-side binding, which takes one statement at a time, they run one by one: SQLite runs
+    in the process, with no round trip to save."""
+    connection = connections[using]
+    results = []
+    with connection.cursor() as cursor:
+        if len(statements) > 1 and _client_side_binding(cursor):
+            cursor.execute(
+                "; ".join(sql for sql, _params in statements),
+                [value for _sql, params in statements for value in params],
+            )
+            for i in range(len(statements)):
+                if i:
+                    cursor.nextset()
+                results.append(_result(cursor))
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                results.append(_result(cursor))
+    return results
+
+
+def _result(cursor) -> tuple[int, list]:
+    """(rows written, []) for a write; (rows read, the rows) for a query."""
+    if cursor.description is None:
+        return cursor.rowcount, []
+    rows = cursor.fetchall()
+    return len(rows), rows
+
+
+def _client_side_binding(cursor) -> bool:
+    try:
+        from psycopg import ClientCursor
+    except ImportError:
+        return False
+    return isinstance(cursor.cursor, ClientCursor)
 
 
 _compiled: dict[tuple, str] = {}

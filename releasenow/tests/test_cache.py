@@ -191,3 +191,23 @@ def test_a_missing_key_inside_a_transaction_leaves_the_transaction_usable():
             cache.incr(f"missing-{uuid.uuid4().hex}")
         cache.set("after", 1, 60)  # would raise TransactionManagementError if doomed
     assert cache.get("after") == 1
+
+
+def test_redis_calls_reuse_one_client_instead_of_building_one_each(monkeypatch):
+    import redis
+    from django.core.cache import caches
+
+    from releasenow.lib.cache import RedisCache
+
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("Redis only")
+    cache.set("warm", 1)  # the client of this thread's cache exists
+    built = []
+    real = redis.Redis.__init__
+    monkeypatch.setattr(
+        redis.Redis, "__init__", lambda self, *a, **k: built.append(1) or real(self, *a, **k)
+    )
+    key = f"reuse-{uuid.uuid4().hex}"
+    cache.set(key, 1, 60)
+    assert cache.get(key) == 1 and cache.add(key, 2, 60) is False and cache.count(key, 60) == 2
+    assert built == []
