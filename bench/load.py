@@ -106,6 +106,50 @@ def show(label: str, r: dict, note: str = "") -> None:
     )
 
 
+# CPU by part of the set-up ------------------------------------------------------------------
+
+PARTS = ("web", "database", "Redis", "mail worker", "nginx", "load generators")
+
+
+def cpu_by_part(site: LocalSite) -> dict[str, float]:
+    """CPU seconds used so far by each part of the set-up, and by the whole machine, from
+    /proc. A process counts with its reaped children (the killed web worker with gunicorn's
+    master, PostgreSQL's ended backends with the postmaster, wrk with this process), so the
+    difference of two readings is what each part took in between."""
+    tick = os.sysconf("SC_CLK_TCK")
+    own = {site.web.pid: "web", site.worker.pid: "mail worker", os.getpid(): "load generators"}
+    by_name = {"postgres": "database", "redis-server": "Redis", "nginx": "nginx"}
+    used = dict.fromkeys(PARTS, 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        part = own.get(int(entry.name)) or own.get(int(fields[1])) or by_name.get(name)
+        if part:
+            used[part] += sum(int(f) for f in fields[11:15]) / tick
+    cpu = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    used["machine"] = (sum(cpu[:8]) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
+    return used
+
+
+def show_cpu(before: dict, after: dict, seconds: float, accepted: int) -> None:
+    """CPU per accepted signature by part (the readers' pages included): what an app server
+    and a database server need for a given rate, whatever else shares these two CPUs."""
+    spent = {part: after[part] - before[part] for part in after}
+    parts = {part: spent[part] for part in PARTS if spent[part] > 0.005 * seconds}
+    parts["other"] = max(0.0, spent["machine"] - sum(spent[part] for part in PARTS))
+    print(
+        "  CPU per signature (ms, readers' pages included): "
+        + " · ".join(f"{part} {1000 * used / max(accepted, 1):.1f}" for part, used in parts.items())
+        + f"; the machine {spent['machine'] / seconds / (os.cpu_count() or 1):.0%} busy"
+    )
+
+
 # A small HTTP/1.1 client for signing ---------------------------------------------------------
 
 
@@ -587,10 +631,12 @@ def main() -> None:
                  f"{scheme}://127.0.0.1:{port}/en/manifesto/", "--", str(args.reading_rate), "1"],
                 stdout=subprocess.PIPE, text=True,
             )  # fmt: skip
+            before = cpu_by_part(site)
             signing = asyncio.run(
                 sign_load(port, args.sign_clients, args.sign_duration, first, kill_one, tls)
             )
             during = parse_wrk(reader.communicate()[0])
+            cpu = (before, cpu_by_part(site), signing["seconds"], signing["accepted"])
             show("manifesto during signing", during)
             print(
                 f"  signing: {signing['accepted']:,} accepted in {signing['seconds']:.1f} s = "
@@ -602,6 +648,7 @@ def main() -> None:
                 "  signing p99 by sixth of the run (ms): "
                 + " | ".join(f"{p:.0f}" for p in signing["p99_slices"])
             )
+            show_cpu(*cpu)
             return signing, during
 
         print(

@@ -3,7 +3,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns.models import Partner, Petition
 from releasenow.lib.crypto import client_digest
-from releasenow.lib.emails import NewEmail, mail_allowed, throttle_key
-from releasenow.lib.limits import over_limit
+from releasenow.lib.emails import NewEmail, mail_allowed, mail_network_hit, throttle_key
+from releasenow.lib.limits import over_limits
 from releasenow.lib.pagecache import public_page, shows_count
 from releasenow.sqlite3.group_commit import atomic_together
 
@@ -40,11 +40,26 @@ def petition_to_sign(slug: str) -> Petition:
     """The little a posted signature needs of its petition (id, open or not): one indexed
     read by a fixed statement, without the ORM compiling a query, loading a model and its
     translations. Each of a viral day's posts saves the time. Never used to render a page
-    (texts are per language)."""
+    (texts are per language).
+
+    The read is also the connection's health check. Django's (CONN_HEALTH_CHECKS, on with
+    PostgreSQL) is a `SELECT 1` before the request's first query, a round trip more for every
+    signer; here, if the kept connection has died (a database restart), the read fails, and it
+    is made again once on a new connection, as the check would have: the signer sees nothing."""
     table = connection.ops.quote_name(Petition._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, is_open FROM {table} WHERE slug = %s", [slug])  # noqa: S608
-        row = cursor.fetchone()
+    sql = f"SELECT id, is_open FROM {table} WHERE slug = %s"  # noqa: S608
+    for attempt in (1, 2):
+        connection.health_check_done = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [slug])
+                row = cursor.fetchone()
+            break
+        except (InterfaceError, OperationalError):
+            kept = connection.connection is not None and not connection.in_atomic_block
+            if attempt == 2 or not kept or connection.is_usable():
+                raise  # the database itself is unreachable or failing: the 503 page
+            connection.close()
     if row is None:
         raise Http404("No such petition")
     return Petition(pk=row[0], slug=slug, is_open=bool(row[1]))
@@ -144,13 +159,15 @@ def submit(
     network = client_digest(request)
 
     def write() -> None:  # on whichever thread leads the shared transaction
-        held = over_limit("sign", network, settings.SIGNING_RATE_LIMIT)
+        held, mail_held = over_limits(
+            ("sign", network, settings.SIGNING_RATE_LIMIT), mail_network_hit(request)
+        )
         signature, created = candidate.store(
             held=held, challenge_passed=challenge.verify(data["altcha"])
         )
         pending = created or signature.status == Signature.Status.PENDING
         template = "confirm" if pending else "already-signed"
-        if mail_allowed(request):
+        if mail_allowed(request, over=mail_held):
             queue_signature_email(signature, template, new_email)
         else:
             record_withheld(signature, template)

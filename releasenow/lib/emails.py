@@ -205,16 +205,24 @@ def throttle_key(address: str) -> str:
     return hashlib.sha256(f"mail-limit:{email_digest(address)}".encode()).hexdigest()[:32]
 
 
-def mail_allowed(request: HttpRequest) -> bool:
+def mail_allowed(request: HttpRequest, *, over: bool | None = None) -> bool:
     """May a visitor's submission cause e-mail now? At most MAIL_LIMIT_PER_NETWORK per client
     network, counted with the same work every time (`over_limit`). The per-address limits
     apply when sending, see `throttle_key`: checked here, their state would make the request
-    of an address used before differ from a new one. The visitor is answered alike either way."""
-    from releasenow.lib.crypto import client_digest
+    of an address used before differ from a new one. The visitor is answered alike either way.
+    `over`: the hit `mail_network_hit` already counted, together with others (`over_limits`)."""
     from releasenow.lib.limits import over_limit
 
-    rate = settings.MAIL_LIMIT_PER_NETWORK
-    if over_limit("mail-network", client_digest(request), rate):
-        log.info("E-mail not sent: limit per network (%s) reached", rate)
+    if over is None:
+        over = over_limit(*mail_network_hit(request))
+    if over:
+        log.info("E-mail not sent: limit per network (%s) reached", settings.MAIL_LIMIT_PER_NETWORK)
         return False
     return True
+
+
+def mail_network_hit(request: HttpRequest) -> tuple[str, str, str]:
+    """The limit a submission that may cause e-mail counts: (group, value, rate)."""
+    from releasenow.lib.crypto import client_digest
+
+    return ("mail-network", client_digest(request), settings.MAIL_LIMIT_PER_NETWORK)

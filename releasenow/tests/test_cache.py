@@ -211,3 +211,40 @@ def test_redis_calls_reuse_one_client_instead_of_building_one_each(monkeypatch):
     cache.set(key, 1, 60)
     assert cache.get(key) == 1 and cache.add(key, 2, 60) is False and cache.count(key, 60) == 2
     assert built == []
+
+
+def test_several_limits_count_together_as_each_alone():
+    from releasenow.lib.limits import over_limit, over_limits
+
+    shared_cache_only()
+    a, b = f"a-{uuid.uuid4().hex}", f"b-{uuid.uuid4().hex}"
+    hits = (("sign", a, "2/m"), ("mail-network", b, "3/h"))
+    assert [over_limits(*hits) for _ in range(4)] == [
+        [False, False], [False, False], [True, False], [True, True]
+    ]  # fmt: skip
+    assert over_limit("sign", a, "2/m") and over_limit("mail-network", b, "3/h")
+
+
+def test_several_counts_on_redis_are_one_round_trip_and_keep_their_expiry(monkeypatch):
+    import redis
+    from django.core.cache import caches
+
+    from releasenow.lib.cache import RedisCache
+
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("Redis only")
+    keys = [f"many-{uuid.uuid4().hex}" for _ in range(2)]
+    trips = []
+    for cls, name in ((redis.client.Redis, "execute_command"), (redis.client.Pipeline, "execute")):
+        real = getattr(cls, name)
+        monkeypatch.setattr(
+            cls, name, lambda self, *a, _real=real, _name=name, **k: trips.append(_name)
+            or _real(self, *a, **k)
+        )  # fmt: skip
+    assert cache.count_many([(keys[0], 60), (keys[1], 3600)]) == [1, 1]
+    assert cache.count_many([(keys[0], 60), (keys[1], 3600)]) == [2, 2]
+    assert trips == ["execute"] * 2
+    monkeypatch.undo()
+    client = cache._cache.get_client(write=True)
+    ttls = [client.ttl(cache.make_and_validate_key(key)) for key in keys]
+    assert 55 <= ttls[0] <= 60 and 3595 <= ttls[1] <= 3600

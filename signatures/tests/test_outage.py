@@ -1,6 +1,7 @@
 """A database outage: signing answers the 503 "please try again" page, never a 500."""
 
 import pytest
+from django.db import connection, connections
 
 from releasenow.tests.test_healthz import unreachable_database
 from signatures.models import Signature
@@ -33,3 +34,37 @@ def test_the_503_page_is_in_the_visitors_language(client, manifesto):
         response = sign(client, language="de")
     assert response.status_code == 503
     assert 'lang="de"' in response.content.decode()
+
+
+def postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the connection health check runs on PostgreSQL only")
+
+
+def test_a_kept_connection_that_died_is_replaced_and_the_signature_stored(client, manifesto):
+    """A database restart kills the connections the web processes keep: the first signer of
+    each gets a new one, as Django's health check would have given, not an error page."""
+    import psycopg
+
+    postgresql_only()
+    connection.ensure_connection()
+    params = connection.get_connection_params()
+    dsn = {k: v for k, v in params.items() if k in {"dbname", "user", "host", "port", "password"}}
+    with psycopg.connect(**dsn, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    connection.health_check_done = False  # as at the start of a request
+    response = sign(client)
+    assert response.status_code == 302
+    assert Signature.objects.count() == 1
+
+
+def test_a_sign_post_sends_no_separate_health_check(client, manifesto, monkeypatch):
+    """The petition's read is the check: Django's `SELECT 1` first would be one more round
+    trip for every signer."""
+    checks = []
+    monkeypatch.setattr(type(connections["default"]), "is_usable", lambda self: checks.append(1) or True)
+    connection.ensure_connection()
+    connection.health_check_done = False
+    assert sign(client).status_code == 302
+    assert checks == []
+    assert Signature.objects.count() == 1
