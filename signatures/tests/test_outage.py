@@ -62,7 +62,9 @@ def test_a_sign_post_sends_no_separate_health_check(client, manifesto, monkeypat
     """The petition's read is the check: Django's `SELECT 1` first would be one more round
     trip for every signer."""
     checks = []
-    monkeypatch.setattr(type(connections["default"]), "is_usable", lambda self: checks.append(1) or True)
+    monkeypatch.setattr(
+        type(connections["default"]), "is_usable", lambda self: checks.append(1) or True
+    )
     connection.ensure_connection()
     connection.health_check_done = False
     assert sign(client).status_code == 302
