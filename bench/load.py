@@ -129,7 +129,7 @@ def cpu_by_part(site: LocalSite) -> dict[str, float]:
             continue
         name = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
-        part = own.get(int(entry.name)) or own.get(int(fields[1])) or by_name.get(name)
+        part = by_name.get(name) or own.get(int(entry.name)) or own.get(int(fields[1]))
         if part:
             used[part] += sum(int(f) for f in fields[11:15]) / tick
     cpu = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
