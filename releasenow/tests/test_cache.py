@@ -120,7 +120,8 @@ def test_count_runs_the_same_statements_for_a_new_key_and_a_known_one():
     assert statements() == statements()
 
 
-def test_a_count_on_redis_is_one_round_trip_and_keeps_its_expiry(monkeypatch):
+def redis_round_trips(monkeypatch) -> list[str]:
+    """On Redis only: the list each command or pipeline sent to the server is added to."""
     import redis
     from django.core.cache import caches
 
@@ -128,7 +129,6 @@ def test_a_count_on_redis_is_one_round_trip_and_keeps_its_expiry(monkeypatch):
 
     if not isinstance(caches["default"], RedisCache):
         pytest.skip("Redis only")
-    key = f"count-redis-{uuid.uuid4().hex}"
     trips = []
     for cls, name in ((redis.client.Redis, "execute_command"), (redis.client.Pipeline, "execute")):
         real = getattr(cls, name)
@@ -136,6 +136,12 @@ def test_a_count_on_redis_is_one_round_trip_and_keeps_its_expiry(monkeypatch):
             cls, name, lambda self, *a, _real=real, _name=name, **k: trips.append(_name)
             or _real(self, *a, **k)
         )  # fmt: skip
+    return trips
+
+
+def test_a_count_on_redis_is_one_round_trip_and_keeps_its_expiry(monkeypatch):
+    trips = redis_round_trips(monkeypatch)
+    key = f"count-redis-{uuid.uuid4().hex}"
     assert [cache.count(key, 60) for _ in range(3)] == [1, 2, 3]
     assert trips == ["execute"] * 3  # one MULTI per hit, the same for a new key and a known one
     monkeypatch.undo()
@@ -226,21 +232,8 @@ def test_several_limits_count_together_as_each_alone():
 
 
 def test_several_counts_on_redis_are_one_round_trip_and_keep_their_expiry(monkeypatch):
-    import redis
-    from django.core.cache import caches
-
-    from releasenow.lib.cache import RedisCache
-
-    if not isinstance(caches["default"], RedisCache):
-        pytest.skip("Redis only")
+    trips = redis_round_trips(monkeypatch)
     keys = [f"many-{uuid.uuid4().hex}" for _ in range(2)]
-    trips = []
-    for cls, name in ((redis.client.Redis, "execute_command"), (redis.client.Pipeline, "execute")):
-        real = getattr(cls, name)
-        monkeypatch.setattr(
-            cls, name, lambda self, *a, _real=real, _name=name, **k: trips.append(_name)
-            or _real(self, *a, **k)
-        )  # fmt: skip
     assert cache.count_many([(keys[0], 60), (keys[1], 3600)]) == [1, 1]
     assert cache.count_many([(keys[0], 60), (keys[1], 3600)]) == [2, 2]
     assert trips == ["execute"] * 2
