@@ -123,7 +123,19 @@ def country_options_html(language: str) -> SafeString:
     )
 
 
-class CountryChoiceField(forms.ChoiceField):
+class FixedChoiceField(forms.ChoiceField):
+    """A choice whose options no form changes, so every form shares them. Django deep-copies
+    each choice field's options, lazy labels and all, for every form it builds: with the
+    country list, a few percent of a sign request. Setting `choices` on one form replaces its
+    own (it never changes the shared list in place), so forms stay independent."""
+
+    def __deepcopy__(self, memo):
+        result = forms.Field.__deepcopy__(self, memo)
+        result._choices = self._choices
+        return result
+
+
+class CountryChoiceField(FixedChoiceField):
     """The country choice, checked by a set lookup: Django walks all ~250 choices (in the
     visitor's language) on every submission, a good part of a sign request's time."""
 
@@ -156,12 +168,12 @@ class SignatureForm(forms.Form):
         required=False,
         widget=CountrySelect,
     )
-    visibility = forms.ChoiceField(
+    visibility = FixedChoiceField(
         label=_("How your signature is shown"),
         choices=Signature.Visibility.choices,
         widget=forms.RadioSelect,
     )
-    group = forms.ChoiceField(
+    group = FixedChoiceField(
         label=_("I sign as"),
         choices=Signature.Group.choices,
         initial=Signature.Group.SUPPORTER,

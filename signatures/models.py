@@ -441,7 +441,7 @@ class Signature(models.Model):
             SigningStat.add(locked.petition_id, locked.source, confirmed=1)
             locked.source = ""
             locked._settle(False, "")
-        self.refresh_from_db()
+        self.reload()
         return True
 
     def withdraw(self, actor=None) -> bool:
@@ -467,8 +467,16 @@ class Signature(models.Model):
             action = "withdrawn on the signer's request" if actor else "withdrawn by the signer"
             AuditEntry.record(locked, actor, action, {}, {})
             transaction.on_commit(checkpoint_sqlite)
-        self.refresh_from_db()
+        self.reload()
         return True
+
+    def reload(self) -> None:
+        """`refresh_from_db`, keeping the petition already loaded. Django drops a reloaded row's
+        related objects, and the page that follows a confirmation or a withdrawal would load
+        the petition again (and, through django-parler, empty its translations' cache: a
+        write to the shared cache for every signer who confirms)."""
+        fields = [f.name for f in self._meta.concrete_fields if f.name != "petition"]
+        self.refresh_from_db(fields=fields)
 
     @property
     def ref(self) -> str:

@@ -19,7 +19,7 @@ from campaigns.models import Partner, Petition
 from releasenow.lib.crypto import client_digest
 from releasenow.lib.emails import NewEmail, mail_allowed, mail_network_hit, throttle_key
 from releasenow.lib.limits import over_limits
-from releasenow.lib.pagecache import public_page, shows_count
+from releasenow.lib.pagecache import current_count, public_page, shows_count
 from releasenow.sqlite3.group_commit import atomic_together
 
 from . import challenge
@@ -202,7 +202,9 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         )
     if request.method == "POST" or signature.status == Signature.Status.CONFIRMED:
         signature.confirm()
-        signature.petition.refresh_from_db(fields=["signature_count"])
+        # The count now, for the page; not `refresh_from_db`, which django-parler follows by
+        # deleting the petition's translations from the shared cache.
+        signature.petition.signature_count = current_count(signature.petition_id)
         return render(
             request,
             "signatures/thanks.html",

@@ -176,3 +176,25 @@ def test_script_in_every_field_is_rendered_inert(client, manifesto):
 
     for message in mail.outbox:
         assert "<script>alert(1)" not in message.alternatives[0][0]
+
+
+def test_forms_share_their_fixed_choices_yet_stay_independent():
+    from django.utils import translation
+
+    from signatures.forms import SignatureForm
+
+    first, second = SignatureForm(), SignatureForm()
+    for name in ("country", "visibility", "group"):
+        assert first.fields[name].choices is second.fields[name].choices
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].widget is not second.fields[name].widget
+    first.fields["visibility"].choices = [("public", "Public")]
+    assert [value for value, _ in second.fields["visibility"].choices] == [
+        value for value, _ in Signature.Visibility.choices
+    ]
+    assert second.is_bound is False and "public" in str(second["visibility"])
+    # The shared country list is still read in each reader's language.
+    with translation.override("de"):
+        assert "Deutschland" in str(SignatureForm()["country"])
+    with translation.override("en"):
+        assert "Germany" in str(SignatureForm()["country"])

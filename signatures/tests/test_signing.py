@@ -50,6 +50,31 @@ def test_sign_email_confirm_then_counted_and_listed(client, manifesto):
     assert "Olga Loiko" in client.get("/en/manifesto/").content.decode()
 
 
+def test_confirming_writes_nothing_to_the_shared_cache(client, manifesto, monkeypatch):
+    """Each confirmation used to reload the petition, and django-parler follows a reload by
+    deleting the petition's translations from the shared cache (its caching off or not): for
+    every signer a write, on SQLite under the database's lock that signers queue for."""
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    sign(client)
+    run_tasks()
+    confirm_path = link(last_mail_to("olga@example.org"), "confirm")
+    client.get(confirm_path)
+    writes = []
+    for name in ("set", "set_many", "delete", "delete_many"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(
+            cache, name, lambda *a, _r=real, _n=name, **k: writes.append(_n) or _r(*a, **k)
+        )
+
+    thanks = client.post(confirm_path)
+
+    assert b"<strong>1</strong> person signed" in thanks.content
+    assert Signature.objects.get().status == "confirmed"
+    assert writes == []
+
+
 def test_confirmation_email_is_in_the_signers_language(client, manifesto):
     sign(client, language="de")
     run_tasks()
