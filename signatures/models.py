@@ -471,10 +471,9 @@ class Signature(models.Model):
         return True
 
     def reload(self) -> None:
-        """`refresh_from_db`, keeping the petition already loaded. Django drops a reloaded row's
+        """`refresh_from_db`, keeping the petition already loaded: Django drops a reloaded row's
         related objects, and the page that follows a confirmation or a withdrawal would load
-        the petition again (and, through django-parler, empty its translations' cache: a
-        write to the shared cache for every signer who confirms)."""
+        the petition again, a query more for every signer."""
         fields = [f.name for f in self._meta.concrete_fields if f.name != "petition"]
         self.refresh_from_db(fields=fields)
 
