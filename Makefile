@@ -49,7 +49,7 @@ test-unit: $(VENV)/.dev build
 test-browser: $(VENV)/.dev build
 	$(BIN)/pytest -m browser $(PYTEST_ARGS)
 
-# The shipped nginx configuration (deploy/) in front of gunicorn: sign, confirm, withdraw.
+# The shipped nginx configuration (deploy/) in front of the web server: sign, confirm, withdraw.
 test-deploy: $(VENV)/.dev build
 	$(BIN)/pytest -m nginx $(PYTEST_ARGS)
 

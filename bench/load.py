@@ -6,7 +6,7 @@
         --redis redis://127.0.0.1:6379/10             # PostgreSQL + Redis (their data is replaced)
     .venv/bin/python bench/load.py --nginx              # also through the shipped nginx config
 
-Starts its own site (gunicorn with the make-run defaults and the database worker) in a
+Starts its own site (the web server with the make-run defaults and the database worker) in a
 temporary DATA_DIR, drives load at 127.0.0.1 only, bounded in time and count, and prints figures
 next to the targets of issue 10. It asserts nothing. Phases:
 
@@ -113,8 +113,8 @@ PARTS = ("web", "database", "Redis", "mail worker", "nginx", "load generators")
 
 def cpu_by_part(site: LocalSite) -> dict[str, float]:
     """CPU seconds used so far by each part of the set-up, and by the whole machine, from
-    /proc. A process counts with its reaped children (the killed web worker with gunicorn's
-    master, PostgreSQL's ended backends with the postmaster, wrk with this process), so the
+    /proc. A process counts with its reaped children (the killed web worker with the web
+    server's main process, PostgreSQL's ended backends with the postmaster, wrk with this process), so the
     difference of two readings is what each part took in between."""
     tick = os.sysconf("SC_CLK_TCK")
     own = {site.web.pid: "web", site.worker.pid: "mail worker", os.getpid(): "load generators"}
@@ -492,10 +492,8 @@ def machine() -> str:
 
 
 def listeners() -> str:
-    """How the workers listen: a socket each (gunicorn.conf.py), and whether the kernel hands a
-    dying worker's waiting connections to the others (deploy/sysctl/90-releasenow.conf)."""
-    if os.environ.get("GUNICORN_REUSE_PORT", "true").lower() in ("0", "false", "no"):
-        return "one shared socket"
+    """How the workers listen: a socket each (granian's SO_REUSEPORT), and whether the kernel
+    hands a dying worker's waiting connections to the others (deploy/sysctl/90-releasenow.conf)."""
     migrate = Path("/proc/sys/net/ipv4/tcp_migrate_req")
     value = migrate.read_text().strip() if migrate.exists() else "absent"
     return f"a socket per worker, tcp_migrate_req={value}"
@@ -527,7 +525,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--web-concurrency",
-        help="gunicorn processes (default: gunicorn.conf.py's, two per core, at most 8)",
+        help="web server processes (default: releasenow/webserver.py's, two per core, at most 8)",
     )
     parser.add_argument(
         "--reading-rate", type=int, default=1100,
@@ -555,7 +553,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(
         f"site: {'PostgreSQL' if args.postgres else 'SQLite'} + {'Redis' if args.redis else 'no Redis'}, "
-        f"gunicorn x {os.environ.get('GUNICORN_THREADS', '4')} threads ({listeners()}), "
+        f"granian x {os.environ.get('WEB_THREADS', '2')} threads ({listeners()}), "
         f"worker: 1 db_worker, DATA_DIR {site.data_dir}"
     )
     site.setup()
@@ -590,7 +588,7 @@ def main() -> None:
         warm = asyncio.run(sign_load(site.port, args.sign_clients, 3, 9 * 10**6))
         print(
             f"\nwarm-up: {warm['accepted']:,} signatures in 3 s (not measured); "
-            f"{len(site.web_workers())} gunicorn workers"
+            f"{len(site.web_workers())} web server workers"
         )
 
         print(

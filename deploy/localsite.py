@@ -1,4 +1,4 @@
-"""Start the site as `make run` does (gunicorn web + database worker) in a folder of its own,
+"""Start the site as `make run` does (web server + database worker) in a folder of its own,
 for the nginx smoke test in CI and for bench/load.py. Never used by the site itself."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ PYTHON = str(Path(sys.executable))
 # As in the Procfile and the systemd unit: under a crowd the web server comes first, and the
 # mail catches up (the worker renders every confirmation).
 NICE = ["nice", "-n", "10"]
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+WEBSERVER = [PYTHON, "-m", "releasenow.webserver"]
 
 
 class LocalSite:
@@ -55,28 +55,33 @@ class LocalSite:
         self.manage("load_content", "content/default", "--if-empty")
 
     def start_web(self) -> None:
+        log = self.folder / "web.log"
+        self.log_start = log.stat().st_size if log.exists() else 0
         self.web = subprocess.Popen(
-            [GUNICORN, "releasenow.wsgi", "--access-logfile", "/dev/null"],
-            cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
+            WEBSERVER, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
             stderr=open(self.folder / "web.log", "ab"),
         )  # fmt: skip
         wait_for_port(self.port)
-        if self.env.get("GUNICORN_REUSE_PORT", "true").lower() not in ("0", "false", "no"):
-            # Each worker listens on a socket of its own (gunicorn.conf.py): wait for all, or a
-            # warm-up would reach only some of them.
-            workers = self.configured_workers()
-            wait_until(lambda: self.listening() == len(self.web_workers()) == workers, 30)
+        # Wait for every worker, or a warm-up would reach only some of them.
+        workers = self.configured_workers()
+        wait_until(lambda: self.started_workers() >= workers, 60)
 
     def configured_workers(self) -> int:
-        """gunicorn.conf.py's worker count under this site's environment."""
-        code = "import runpy; print(runpy.run_path('gunicorn.conf.py')['workers'])"
+        """releasenow/webserver.py's worker count under this site's environment."""
+        code = "from releasenow import webserver; print(webserver.workers())"
         result = subprocess.run(
             [PYTHON, "-c", code], cwd=REPO, env=self.env, check=True, capture_output=True, text=True
         )
         return int(result.stdout)
 
+    def started_workers(self) -> int:
+        """Workers that have loaded the site since the server last started, from its log."""
+        with open(self.folder / "web.log", "rb") as log:
+            log.seek(self.log_start)
+            return log.read().count(b"] Started worker-")
+
     def listening(self) -> int:
-        """How many sockets listen on the site's port (one per worker with SO_REUSEPORT)."""
+        """How many sockets listen on the site's port."""
         count = 0
         for table in ("/proc/net/tcp", "/proc/net/tcp6"):
             for line in Path(table).read_text().splitlines()[1:]:
@@ -97,7 +102,7 @@ class LocalSite:
         self.manage("db_worker", "--batch", "--no-startup-delay", "-v0")
 
     def web_workers(self) -> list[int]:
-        """The gunicorn worker processes (children of the master)."""
+        """The web server's worker processes (children of its main process)."""
         if self.web is None:
             return []
         children = Path(f"/proc/{self.web.pid}/task/{self.web.pid}/children")

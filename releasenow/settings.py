@@ -367,7 +367,7 @@ PERMISSIONS_POLICY = {
     )
 }
 
-# Logs go to stderr; nothing here logs e-mail or IP addresses (see gunicorn.conf.py too).
+# Logs go to stderr; nothing here logs e-mail or IP addresses (see releasenow/webserver.py too).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

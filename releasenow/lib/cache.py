@@ -2,7 +2,7 @@
 Django's Redis cache with the same one-step `count` (production).
 
 Rate limits, the proof-of-work replay check and the staff login back-off live in the cache, and
-several processes (gunicorn workers, app servers) must see the same counts. Without Redis the
+several processes (web server workers, app servers) must see the same counts. Without Redis the
 database is the one thing they share. Django's `DatabaseCache.incr` reads and writes in two
 steps, so two processes can both read 5 and both write 6; this `incr` takes the row's write
 lock before it reads, so every hit counts once; and `add` is one INSERT that yields on

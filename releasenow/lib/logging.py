@@ -4,8 +4,6 @@ IP addresses belong in a log."""
 import logging
 import re
 
-from gunicorn.glogging import Logger
-
 TOKEN_PATH = re.compile(r"/(confirm|withdraw)/[^/\s\"]+")
 EMAIL = re.compile(r"[^\s@<>\"'(),;:\[\]]+@[^\s@<>\"'(),;:\[\]]+\.[A-Za-z0-9-]+")
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
@@ -27,22 +25,6 @@ def redact_personal(text: str) -> str:
     text = EMAIL.sub("[e-mail]", text)
     text = IPV6.sub("[ip]", text)
     return IPV4.sub("[ip]", text)
-
-
-class RedactingLogger(Logger):
-    """Gunicorn's logger: tokens cut out of the access log's request line, and its error log
-    ("Invalid request from ip=…", "Error handling request /…/withdraw/<token>/") redacted."""
-
-    def setup(self, cfg) -> None:
-        super().setup(cfg)
-        self.error_log.addFilter(RedactPersonal())
-
-    def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "{raw_uri}e"):
-            if key in atoms and isinstance(atoms[key], str):
-                atoms[key] = redact(atoms[key])
-        return atoms
 
 
 class RedactTokens(logging.Filter):

@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -161,19 +161,31 @@ def connect_signals() -> None:
 
 
 def current_count(petition_id: int) -> int | None:
-    """The count as committed now: one primary-key read, no ORM.
+    """The count as committed now: one primary-key read on the driver's own connection.
 
-    Without the connection health check (CONN_HEALTH_CHECKS, on with PostgreSQL): it is a
-    `SELECT 1` before the first query of each request, a second round trip for every cached
-    page answered. If the connection has died, this read fails instead, the page shows the count
-    it was rendered with (`Page.body`), and Django replaces the connection after the request.
+    A cached page that shows the count runs it on every answer (on SQLite by default), so it
+    skips what a query through Django costs: the connection proxy looked up at every step, the
+    cursor wrappers (measured: a third of answering the cached manifesto). Also without
+    the connection health check (CONN_HEALTH_CHECKS, on with PostgreSQL): it is a `SELECT 1`
+    before the first query of each request, a second round trip for every cached page answered.
+    If the connection has died, this read fails instead, the page shows the count it was
+    rendered with (`Page.body`), and Django replaces the connection after the request.
     """
-    connection.health_check_done = True
-    table = connection.ops.quote_name(apps.get_model("campaigns", "Petition")._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT signature_count FROM {table} WHERE id = %s", [petition_id])  # noqa: S608
-        row = cursor.fetchone()
+    db = connections[DEFAULT_DB_ALIAS]
+    db.health_check_done = True
+    sql = _count_sql.get(db.vendor)
+    if sql is None:
+        table = db.ops.quote_name(apps.get_model("campaigns", "Petition")._meta.db_table)
+        marker = "?" if db.vendor == "sqlite" else "%s"
+        sql = _count_sql[db.vendor] = f"SELECT signature_count FROM {table} WHERE id = {marker}"  # noqa: S608
+    with db.wrap_database_errors:
+        if db.connection is None:
+            db.connect()
+        row = db.connection.execute(sql, (petition_id,)).fetchone()
     return row[0] if row else None
+
+
+_count_sql: dict[str, str] = {}
 
 
 _shown: dict[int, tuple[int, int]] = {}  # petition id -> (time slot, count) in this process

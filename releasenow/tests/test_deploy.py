@@ -1,4 +1,4 @@
-"""The topology a campaign deploys: the shipped nginx configuration in front of gunicorn and the
+"""The topology a campaign deploys: the shipped nginx configuration in front of the web server and the
 worker. Sign, confirm and withdraw through it. Runs only where nginx is installed
 (`make test-deploy`; .ci/run installs Debian's nginx)."""
 

@@ -17,7 +17,7 @@ from deploy.localsite import LocalSite
 def site(tmp_path_factory):
     local = LocalSite(
         tmp_path_factory.mktemp("shared-count"),
-        env={"WEB_CONCURRENCY": "4", "GUNICORN_THREADS": "2", "PAGE_COUNT_SECONDS": "1"},
+        env={"WEB_CONCURRENCY": "4", "WEB_THREADS": "2", "PAGE_COUNT_SECONDS": "1"},
     )
     local.setup()
     local.start_web()

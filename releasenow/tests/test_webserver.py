@@ -1,6 +1,6 @@
-"""The web server as `make run` and the systemd unit start it (gunicorn.conf.py): several worker
-processes, each with its own listening socket, each holding a thread only for a connection that
-has sent a request."""
+"""The web server as `make run` and the systemd unit start it (releasenow/webserver.py): several
+granian worker processes, each with its own listening socket (SO_REUSEPORT), each giving a thread
+only to a request."""
 
 import os
 import signal
@@ -19,13 +19,7 @@ WORKERS = 4
 def site(tmp_path_factory):
     local = LocalSite(
         tmp_path_factory.mktemp("webserver"),
-        env={
-            "WEB_CONCURRENCY": str(WORKERS),
-            "GUNICORN_THREADS": "2",
-            "GUNICORN_REUSE_PORT": "true",
-            # Idle connections stay open while the test looks at who holds them.
-            "GUNICORN_CMD_ARGS": "--keep-alive 30",
-        },
+        env={"WEB_CONCURRENCY": str(WORKERS), "WEB_THREADS": "2", "WEB_ACCESS_LOG": "true"},
     )
     local.setup()
     local.start_web()
@@ -70,8 +64,8 @@ def test_each_worker_listens_on_its_own_socket(site):
 
 
 def test_connections_are_spread_over_every_worker(site):
-    """On one shared socket the first worker to call accept() took them: 29 / 28 / 5 / 2 of 64
-    keep-alive signers were measured, and those on the crowded workers waited the longest."""
+    """If one worker took most of the keep-alive signers (as gunicorn's did on a shared socket:
+    29 / 28 / 5 / 2 of 64), those on the crowded worker would wait the longest."""
     connections = [socket.create_connection(("127.0.0.1", site.port)) for _ in range(64)]
     try:
         for connection in connections:
@@ -85,9 +79,9 @@ def test_connections_are_spread_over_every_worker(site):
 
 
 def test_connections_that_send_nothing_do_not_hold_up_the_others(site):
-    """gunicorn's own threaded worker gives each new connection a thread that waits up to five
-    seconds for its first bytes: a few idle connections stalled every request behind them."""
-    idle = [socket.create_connection(("127.0.0.1", site.port)) for _ in range(8 * WORKERS)]
+    """A crowd's preconnects, or anyone opening connections and sending nothing: far more of
+    them than there are threads, and the requests of others are still answered."""
+    idle = [socket.create_connection(("127.0.0.1", site.port)) for _ in range(100 * WORKERS)]
     try:
         for _ in range(10):
             with socket.create_connection(("127.0.0.1", site.port), timeout=3) as connection:
@@ -137,13 +131,14 @@ def test_a_reload_replaces_every_worker_and_refuses_no_connection(site):
 
 
 def test_a_second_server_on_the_same_port_refuses_to_start(site):
-    """SO_REUSEPORT would let it share the port silently, taking a share of the signers."""
+    """Granian listens with SO_REUSEPORT: a second server would share the port silently, taking a
+    share of the signers."""
     import subprocess
 
-    from deploy.localsite import GUNICORN, REPO
+    from deploy.localsite import REPO, WEBSERVER
 
     second = subprocess.run(
-        [GUNICORN, "releasenow.wsgi"], cwd=REPO, env=site.env, capture_output=True, text=True,
+        WEBSERVER, cwd=REPO, env=site.env, capture_output=True, text=True,
         timeout=60,
     )  # fmt: skip
     assert second.returncode != 0
@@ -152,9 +147,10 @@ def test_a_second_server_on_the_same_port_refuses_to_start(site):
 
 
 def test_a_worker_holding_a_thousand_connections_does_not_run_out_of_files(tmp_path):
-    """A service's default soft limit is 1,024 open files; a worker accepts up to 1,000
-    connections besides its own files. At the limit accept() fails with EMFILE and the worker
-    exits, dropping every connection it holds: the master raises the limit first."""
+    """A service's default soft limit is 1,024 open files, and each connection is one. At the
+    limit accept() fails with EMFILE and new visitors wait in vain: the server raises the
+    limit before its workers start. Granian's own default also stopped accepting at 1,024
+    connections held (releasenow.webserver.CONNECTIONS_PER_WORKER)."""
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -162,13 +158,7 @@ def test_a_worker_holding_a_thousand_connections_does_not_run_out_of_files(tmp_p
         pytest.skip("the hard limit of open files is too low to show it")
     local = LocalSite(
         tmp_path,
-        env={
-            "WEB_CONCURRENCY": "1",
-            "GUNICORN_THREADS": "2",
-            # Up to 1,000 by default, beside the worker's own files (the database's, logs):
-            # a few more here, so that the limit of 1,024 is reached for sure.
-            "GUNICORN_CMD_ARGS": "--worker-connections 1100",
-        },
+        env={"WEB_CONCURRENCY": "1", "WEB_THREADS": "2"},
     )
     local.setup()
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))  # as systemd gives a service
@@ -189,3 +179,22 @@ def test_a_worker_holding_a_thousand_connections_does_not_run_out_of_files(tmp_p
         for connection in connections:
             connection.close()
         local.stop()
+
+
+def test_the_access_log_names_no_one(site):
+    """Neither the client's address nor a confirm token nor the query string (an address typed
+    into a link) reaches the log."""
+    log = site.folder / "web.log"
+    size = log.stat().st_size
+    with socket.create_connection(("127.0.0.1", site.port), timeout=10) as connection:
+        get(connection, "/en/manifesto/confirm/secret-token:abc/?email=a.b@example.org")
+        get(connection, "/healthz?from=192.0.2.7")
+    assert wait_until(lambda: log.stat().st_size > size, 5)
+    time.sleep(0.5)
+    with open(log, "rb") as f:
+        f.seek(size)
+        written = f.read().decode()
+    assert '"GET /en/manifesto/confirm/…/" 404' in written
+    assert '"GET /healthz" 200' in written
+    for secret in ("secret-token", "example.org", "127.0.0.1", "192.0.2.7", "email="):
+        assert secret not in written, written

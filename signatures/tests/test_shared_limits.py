@@ -1,4 +1,4 @@
-"""Limits hold across processes: two real app servers (gunicorn, one worker each, on their own
+"""Limits hold across processes: two real app servers (the web server, one worker each, on their own
 ports) share the rate limit and the proof-of-work replay check through the default cache —
 the database cache without Redis, Redis with REDIS_URL."""
 
@@ -32,7 +32,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def servers(django_db_setup, tmp_path_factory):
-    """Two gunicorn servers on the test database behind a (pretend) nginx, as `make run`
+    """Two web servers on the test database behind a (pretend) nginx, as `make run`
     starts them: returns their ports. Each test is a different visitor (X-Forwarded-For)."""
     tmp_path = tmp_path_factory.mktemp("servers")
     ports = [free_port(), free_port()]
@@ -45,16 +45,16 @@ def servers(django_db_setup, tmp_path_factory):
         "LOGIN_FAILURES_BEFORE_BACKOFF_PER_NETWORK": str(LIMIT),
         "TRUSTED_PROXY_HOPS": "1",
         "WEB_CONCURRENCY": "1",
-        "GUNICORN_THREADS": "4",
+        "WEB_THREADS": "4",
         "HOST": "127.0.0.1",
     }
     processes = []
     try:
         for port in ports:
-            log = open(tmp_path / f"gunicorn-{port}.log", "w")  # noqa: SIM115
+            log = open(tmp_path / f"web-{port}.log", "w")  # noqa: SIM115
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "gunicorn", "releasenow.wsgi", "-c", "gunicorn.conf.py"],
+                    [sys.executable, "-m", "releasenow.webserver"],
                     cwd=settings.BASE_DIR,
                     env={**env, "PORT": str(port), "SITE_URL": f"http://127.0.0.1:{port}"},
                     stdout=subprocess.DEVNULL,
@@ -70,7 +70,7 @@ def servers(django_db_setup, tmp_path_factory):
                 except OSError:
                     pass
                 if time.monotonic() > deadline:
-                    logs = [p.read_text() for p in tmp_path.glob("gunicorn-*.log")]
+                    logs = [p.read_text() for p in tmp_path.glob("web-*.log")]
                     pytest.fail("servers did not start:\n" + "\n".join(logs))
                 time.sleep(0.2)
         yield ports
