@@ -5,9 +5,9 @@
 `make run` starts web and worker through honcho, which stops *everything* as soon as one of its
 processes exits. Each Procfile line therefore runs under this supervisor: a web server or worker
 that crashes or is killed (kill -9, out of memory) is started again after a short pause
-(1 s, doubling up to 30 s while it keeps dying at once), and the other keeps serving. SIGTERM,
-SIGINT or SIGHUP (Ctrl+C in honcho) is passed on to the process, and the supervisor exits when
-it has stopped.
+(1 s, doubling up to 30 s while it keeps dying at once), and the other keeps serving. SIGTERM and
+SIGINT (Ctrl+C in honcho) is passed on to the process, SIGHUP as SIGTERM (a web server takes
+HUP as "reload"), and the supervisor exits when it has stopped.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def supervise(command: list[str]) -> int:
         nonlocal stopping
         stopping = True
         if child is not None and child.poll() is None:
-            child.send_signal(signum)
+            child.send_signal(signal.SIGTERM if signum == signal.SIGHUP else signum)
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, stop)

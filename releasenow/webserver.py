@@ -21,18 +21,28 @@ agent, and confirm and withdraw tokens are cut out of the path).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
+import signal
 import socket
 import sys
 
 # Each client connection is an open file, and a service gets a soft limit of 1,024 by default:
 # raised up to the hard limit before the workers start (the systemd unit sets LimitNOFILE too).
 OPEN_FILES = 65536
-# Connections a worker holds at once, idle keep-alive ones included. Granian's default (1,024
-# shared by all workers) let a thousand idle connections, from a crowd or from one attacker,
-# stop the site answering anyone; threads, not this, bound how many requests run.
+# Granian's `backpressure`: what a worker takes on at once. It counts the connections held, idle
+# keep-alive ones included, not only requests: with the default (1,024 shared by all workers) a
+# thousand idle connections, from a crowd or from one attacker, stopped the site answering
+# anyone. Threads, not this, bound how many requests run.
 CONNECTIONS_PER_WORKER = 4096
+# Idle threads are kept this long (granian's maximum; its default is 30 s): a thread that ends
+# leaves its database connection to the garbage collector instead of reusing it.
+THREAD_IDLE_SECONDS = 600
+MAIN_PID = "RELEASENOW_WEB_MAIN_PID"
+PR_SET_PDEATHSIG = 1
+# Settings of the gunicorn set-up this server replaced: still set, they would be ignored.
+RETIRED = ("GUNICORN_THREADS", "GUNICORN_REUSE_PORT", "GUNICORN_CMD_ARGS", "FORWARDED_ALLOW_IPS")
 ACCESS_FORMAT = '[%(time)s] "%(method)s %(path)s" %(status)d %(dt_ms).1fms'
 
 
@@ -69,6 +79,27 @@ def refuse_if_in_use(host: str, port: int) -> None:
             raise SystemExit(f"{host}:{port} is in use already: {error}") from None
 
 
+def warn_of_retired_settings() -> None:
+    for name in RETIRED:
+        if name in os.environ:
+            print(f"webserver: {name} is no longer read (see .env.example)", file=sys.stderr)
+
+
+def application():
+    """The site, as each worker loads it (granian calls this in the worker: `factory`).
+
+    A worker also stops when the server's main process ends. Granian's workers do not notice
+    it themselves: with the main process killed (`kill -9`, out of memory) they went on serving
+    the port, and the server started again beside them refused to start."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if str(os.getppid()) != os.environ.get(MAIN_PID, str(os.getppid())):
+            os._exit(1)  # the main process ended before the line above
+    from releasenow.wsgi import application
+
+    return application
+
+
 def logging_config() -> dict:
     """Granian's own log and its access log, through the filters that keep tokens, e-mail and
     IP addresses out of every log line (releasenow.lib.logging)."""
@@ -76,18 +107,14 @@ def logging_config() -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {
-            "redact_personal": {"()": "releasenow.lib.logging.RedactPersonal"},
-            # The access line has no address or query string in it: only tokens to cut out.
-            "redact_tokens": {"()": "releasenow.lib.logging.RedactTokens"},
-        },
+        "filters": {"redact_personal": {"()": "releasenow.lib.logging.RedactPersonal"}},
         "formatters": {
             "server": {"format": "[%(levelname)s] %(message)s"},
             "access": {"format": "%(message)s"},
         },
         "handlers": {
             "server": {**handler, "formatter": "server", "filters": ["redact_personal"]},
-            "access": {**handler, "formatter": "access", "filters": ["redact_tokens"]},
+            "access": {**handler, "formatter": "access", "filters": ["redact_personal"]},
         },
         "loggers": {
             "_granian": {"handlers": ["server"], "level": "INFO", "propagate": False},
@@ -102,12 +129,14 @@ def server():
 
     host, port = address()
     return Server(
-        "releasenow.wsgi:application",
+        "releasenow.webserver:application",
+        factory=True,
         address=host,
         port=port,
         interface=Interfaces.WSGI,
         workers=workers(),
         blocking_threads=threads(),
+        blocking_threads_idle_timeout=THREAD_IDLE_SECONDS,
         backpressure=CONNECTIONS_PER_WORKER,
         backlog=2048,
         websockets=False,
@@ -124,8 +153,10 @@ def server():
 
 
 def main() -> None:
+    warn_of_retired_settings()
     raise_open_files_limit()
     refuse_if_in_use(*address())
+    os.environ[MAIN_PID] = str(os.getpid())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "releasenow.settings")
     sys.path.insert(0, os.getcwd())
     server().serve()

@@ -5,9 +5,21 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "releasenow.settings")
 django_application = get_wsgi_application()
 
+# Granian starts every request's environ from a copy of the process's environment, so Django's
+# request.META carried DATABASE_URL, SECRET_KEY and every other setting (into error reports, for
+# one), and a variable such as HTTP_PROXY would pass for a header the client sent. These names
+# are taken out again; a request's own values (its headers, its path) are set after the copy,
+# so one that has the same name as a variable goes too, which for HTTP_PROXY is the point.
+CGI_NAMES = frozenset({
+    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE",
+    "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR",
+})  # fmt: skip
+SERVER_ENVIRONMENT = frozenset(os.environ) - CGI_NAMES
+
 
 def application(environ, start_response):
-    """Django's WSGI handler, with a whole answer handed over as one piece of bytes.
+    """Django's WSGI handler, without the server's environment in the request, and with a
+    whole answer handed over as one piece of bytes.
 
     Django returns the response object itself, which the server has to iterate; granian then
     moves the body chunk by chunk between Python and its own threads, and that cost the web
@@ -16,6 +28,8 @@ def application(environ, start_response):
     in one go, and the response is closed (request_finished) first. Streamed responses (static
     files, exports) are handed over as before.
     """
+    for name in SERVER_ENVIRONMENT.intersection(environ):
+        del environ[name]
     response = django_application(environ, start_response)
     if getattr(response, "streaming", True):
         return response

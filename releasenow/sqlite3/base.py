@@ -18,6 +18,7 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
@@ -45,10 +46,16 @@ def flock_until(fd: int, deadline: float) -> None:
             delay = min(delay * 2, 0.0005)
 
 
+def close_files(*fds: int) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _lock_fd: int | None = None
     _turn_fd: int | None = None
     _lock_held = False
+    _files: weakref.finalize | None = None
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
@@ -58,6 +65,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             turn = f"{self.settings_dict['NAME']}.writeturn"
             self._turn_fd = os.open(turn, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            # Closed with the connection, or else when this wrapper is collected: a web server
+            # thread that ends (granian lets idle ones go) never closes its connection.
+            self._files = weakref.finalize(self, close_files, self._lock_fd, self._turn_fd)
         return connection
 
     def _start_transaction_under_autocommit(self):
@@ -85,10 +95,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super()._close()
         finally:
             self._drop_write_lock()
-            for fd in (self._lock_fd, self._turn_fd):
-                if fd is not None:
-                    os.close(fd)
-            self._lock_fd = self._turn_fd = None
+            if self._files is not None:
+                self._files()  # closes them, once
+            self._lock_fd = self._turn_fd = self._files = None
 
     def _take_write_lock(self) -> None:
         if self._lock_fd is None or self._lock_held:

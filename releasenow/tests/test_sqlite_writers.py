@@ -140,3 +140,31 @@ def test_processes_writing_back_to_back_take_turns(petition):
     done = [int(writer.communicate(timeout=60)[0]) for writer in writers]
     assert [count(petition, c) for c in ("AA", "BB", "CC")] == done
     assert min(done) > 0.3 * max(done), done
+
+
+def test_a_thread_that_ends_without_closing_its_connection_leaves_no_files_open(petition):
+    """The web server lets idle threads go; their connections are never closed, only
+    collected. The lock files each connection opens must go with them."""
+    import gc
+    import os
+    from pathlib import Path
+
+    def lock_files() -> int:
+        fds = Path("/proc/self/fd")
+        return sum(
+            os.readlink(fd).endswith((".writelock", ".writeturn"))
+            for fd in fds.iterdir()
+            if fd.is_symlink() and os.path.exists(fd)
+        )
+
+    def thread_that_writes() -> None:
+        CountryCount.add(petition.pk, "XX", 1)  # opens this thread's connection
+        assert connections["default"].connection is not None
+
+    before = lock_files()
+    for _ in range(5):
+        worker = threading.Thread(target=thread_that_writes)
+        worker.start()
+        worker.join()
+    gc.collect()
+    assert lock_files() == before

@@ -198,3 +198,24 @@ def test_the_access_log_names_no_one(site):
     assert '"GET /healthz" 200' in written
     for secret in ("secret-token", "example.org", "127.0.0.1", "192.0.2.7", "email="):
         assert secret not in written, written
+
+
+def test_the_workers_stop_when_the_main_process_is_killed_and_the_server_starts_again(tmp_path):
+    """Granian's workers do not notice their main process dying: killed with -9, it left them
+    serving the port, and the server started again (by the supervisor, by systemd) refused to
+    start beside them."""
+    local = LocalSite(tmp_path, env={"WEB_CONCURRENCY": "2", "WEB_THREADS": "2"})
+    local.setup()
+    local.start_web()
+    try:
+        workers = local.web_workers()
+        assert len(workers) == 2
+        local.web.kill()
+        local.web.wait()
+        assert wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 15)
+        assert wait_until(lambda: local.listening() == 0, 5)
+        local.start_web()
+        with socket.create_connection(("127.0.0.1", local.port), timeout=10) as connection:
+            assert get(connection) == b"HTTP/1.1 200 OK"
+    finally:
+        local.stop()

@@ -61,3 +61,33 @@ def test_a_streamed_answer_is_handed_over_as_it_streams(settings):
         assert b"".join(body) == static.read_bytes()
     finally:
         body.close()
+
+
+def test_the_servers_environment_is_not_part_of_the_request(monkeypatch):
+    """Granian copies the process's environment into every request's environ."""
+    from django.http import HttpResponse
+
+    from releasenow import wsgi
+
+    seen = {}
+
+    def site(environ, start_response):
+        seen.update(environ)
+        start_response("200 OK", [])
+        return HttpResponse("ok")
+
+    monkeypatch.setattr(wsgi, "django_application", site)
+    monkeypatch.setattr(wsgi, "SERVER_ENVIRONMENT", frozenset({"SECRET_KEY", "HTTP_PROXY"}))
+    request = {**environ("/en/"), "SECRET_KEY": "s3cret", "HTTP_PROXY": "http://evil.example"}
+    assert wsgi.application(request, lambda status, headers: None) == [b"ok"]
+    assert "SECRET_KEY" not in seen and "HTTP_PROXY" not in seen
+    assert seen["PATH_INFO"] == "/en/" and seen["REQUEST_METHOD"] == "GET"
+
+
+def test_the_names_taken_out_are_the_processs_own_and_never_the_requests():
+    import os
+
+    from releasenow import wsgi
+
+    assert "PATH" in os.environ and "PATH" in wsgi.SERVER_ENVIRONMENT
+    assert not wsgi.SERVER_ENVIRONMENT & wsgi.CGI_NAMES
