@@ -60,3 +60,26 @@ def check_keys_apart_from_data(app_configs, **kwargs) -> list:
                 )
             )
     return warnings
+
+
+@register(Tags.security)
+def check_https_behind_a_proxy(app_configs, **kwargs) -> list:
+    """Behind a proxy that terminates TLS the app sees plain http. Without the proxy's header
+    (SECURE_PROXY_SSL_HEADER) every request is redirected to https, which arrives as http
+    again: a loop, and no one can sign. gunicorn used to read the header itself; granian
+    leaves it to this setting."""
+    if (
+        settings.SECURE_SSL_REDIRECT
+        and settings.TRUSTED_PROXY_HOPS > 0
+        and not getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    ):
+        return [
+            Warning(
+                "HTTPS redirects are on and the app runs behind a proxy (TRUSTED_PROXY_HOPS), "
+                "but SECURE_PROXY_SSL_HEADER is off: every request would be redirected in a loop.",
+                hint="Set SECURE_PROXY_SSL_HEADER=true when the proxy terminates TLS and sets "
+                "X-Forwarded-Proto (the shipped nginx configuration does).",
+                id="releasenow.W005",
+            )
+        ]
+    return []

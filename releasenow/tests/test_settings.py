@@ -181,3 +181,12 @@ def test_default_sender_is_quoted_and_a_malformed_one_stops_start_up(tmp_path):
         tmp_path, "check", EMAIL_FROM_NAME="Вызваленне: зараз", EMAIL_FROM_ADDRESS="a@b.org"
     )
     assert out.returncode == 0, out.stderr
+
+
+def test_https_behind_a_proxy_without_its_header_is_flagged_before_it_loops(tmp_path):
+    behind = {"SITE_URL": "https://releasenow.example", "TRUSTED_PROXY_HOPS": "1"}
+    out = manage(tmp_path, "check", **behind)
+    assert "releasenow.W005" in out.stderr and "redirected in a loop" in out.stderr
+    out = manage(tmp_path, "check", SECURE_PROXY_SSL_HEADER="true", **behind)
+    assert "releasenow.W005" not in out.stderr
+    assert "releasenow.W005" not in manage(tmp_path, "check").stderr
