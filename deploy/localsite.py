@@ -59,7 +59,7 @@ class LocalSite:
         self.log_start = log.stat().st_size if log.exists() else 0
         self.web = subprocess.Popen(
             WEBSERVER, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
-            stderr=open(self.folder / "web.log", "ab"),
+            stderr=open(log, "ab"),
         )  # fmt: skip
         wait_for_port(self.port)
         # Wait for every worker, or a warm-up would reach only some of them.

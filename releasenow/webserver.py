@@ -4,11 +4,11 @@
 
 Granian parses HTTP in Rust and hands each request to one of a few Python threads per worker
 process. It replaced gunicorn, which parses HTTP in Python: under a crowd that cost as much CPU
-as the site's own code. Measured on 2 CPUs (README, Performance), the same site signed 1.7 times
-as many people a second while readers went on at 1,100 pages a second, and served a cached page
-2.5 times as fast. Idle connections cost no thread (a crowd's preconnects, a client that sends
-nothing), a worker killed with `kill -9` is replaced, and HUP (`systemctl reload`) replaces the
-workers one after another without refusing a connection.
+as the site's own code. Measured on 2 CPUs (README, Performance), the same site served its pages
+twice as fast or more, kept up with readers at 1,100 pages a second while people signed, and
+signed somewhat more people a second. Idle connections cost no thread (a crowd's preconnects,
+a client that sends nothing), a worker killed with `kill -9` is replaced, and HUP (`systemctl
+reload`) replaces the workers one after another without refusing a connection.
 
 Settings (see .env.example): HOST and PORT, WEB_CONCURRENCY worker processes (default two per
 core, at most 8: Python runs one thread at a time per process, and with one process per core a

@@ -22,10 +22,10 @@ def application(environ, start_response):
     whole answer handed over as one piece of bytes.
 
     Django returns the response object itself, which the server has to iterate; granian then
-    moves the body chunk by chunk between Python and its own threads, and that cost the web
-    processes a sixth of their Python time under the signing load (py-spy). A response that is
-    not streamed is complete already: it goes as a list of one bytes object, which granian sends
-    in one go, and the response is closed (request_finished) first. Streamed responses (static
+    moves the body chunk by chunk between Python and its own threads. A response that is not
+    streamed is complete already: it goes as a list of one bytes object, which granian sends in
+    one go (a cached page measured 5-8 % less CPU), and the response is closed
+    (request_finished) first. Streamed responses (static
     files, exports) are handed over as before.
     """
     for name in SERVER_ENVIRONMENT.intersection(environ):
