@@ -153,6 +153,14 @@ TEMPLATES = [
 if env("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL"), conn_max_age=60)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A statement still running after this many seconds is cancelled by PostgreSQL: a web
+    # request caught in a lock wait or a runaway query gets the 503 page instead of holding a
+    # web server thread for ever. The web server sets 30 s (releasenow/webserver.py);
+    # management commands and the worker (imports, migrations, deliveries) run without a limit.
+    if statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT", 0):
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c statement_timeout={statement_timeout * 1000}"
+        )
 else:
     DATABASES = {
         "default": {

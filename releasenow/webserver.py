@@ -39,6 +39,9 @@ CONNECTIONS_PER_WORKER = 4096
 # Idle threads are kept this long (granian's maximum; its default is 30 s): a thread that ends
 # leaves its database connection to the garbage collector instead of reusing it.
 THREAD_IDLE_SECONDS = 600
+# PostgreSQL cancels a web request's statement after this long (DATABASE_STATEMENT_TIMEOUT),
+# so that the visitor gets the 503 page before nginx gives up (proxy_read_timeout 35 s).
+STATEMENT_TIMEOUT_SECONDS = 30
 MAIN_PID = "RELEASENOW_WEB_MAIN_PID"
 PR_SET_PDEATHSIG = 1
 # Settings of the gunicorn set-up this server replaced: still set, they would be ignored.
@@ -83,6 +86,14 @@ def warn_of_retired_settings() -> None:
     for name in RETIRED:
         if name in os.environ:
             print(f"webserver: {name} is no longer read (see .env.example)", file=sys.stderr)
+
+
+def set_web_defaults() -> None:
+    """Settings the web processes have unless the operator set them; the worker and the
+    management commands start without them."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "releasenow.settings")
+    # On PostgreSQL, no statement of a web request runs longer (settings.py).
+    os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", str(STATEMENT_TIMEOUT_SECONDS))
 
 
 def application():
@@ -157,7 +168,7 @@ def main() -> None:
     raise_open_files_limit()
     refuse_if_in_use(*address())
     os.environ[MAIN_PID] = str(os.getpid())
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "releasenow.settings")
+    set_web_defaults()
     sys.path.insert(0, os.getcwd())
     server().serve()
 

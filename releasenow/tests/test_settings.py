@@ -32,7 +32,10 @@ def settings_with(tmp_path, **env) -> dict:
         k: v
         for k, v in os.environ.items()
         if k
-        not in ("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "EMAIL_HOST", "SECRET_KEY", "SITE_URL")
+        not in (
+            *("DATABASE_URL", "DATABASE_STATEMENT_TIMEOUT", "REDIS_URL", "EMAIL_URL"),
+            *("EMAIL_HOST", "SECRET_KEY", "SITE_URL"),
+        )
     }
     clean.update(
         {"DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "releasenow.settings", **env}
@@ -85,6 +88,13 @@ def test_database_url_and_redis_url_switch_to_production_engines(tmp_path):
     )
     assert s["engine"] == "django.db.backends.postgresql"
     assert s["cache"] == "releasenow.lib.cache.RedisCache"
+
+
+def test_a_statement_timeout_is_handed_to_postgresql_only_when_set(tmp_path):
+    url = "postgres://postgres@127.0.0.1:5432/test"
+    assert "options" not in settings_with(tmp_path, DATABASE_URL=url)["db_options"]
+    s = settings_with(tmp_path, DATABASE_URL=url, DATABASE_STATEMENT_TIMEOUT="30")
+    assert s["db_options"]["options"] == "-c statement_timeout=30000"
 
 
 def test_email_url_switches_to_smtp(tmp_path):

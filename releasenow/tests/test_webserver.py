@@ -63,6 +63,20 @@ def test_each_worker_listens_on_its_own_socket(site):
     assert site.listening() == WORKERS
 
 
+def test_web_requests_have_a_statement_timeout_that_an_operator_can_change(monkeypatch):
+    """DATABASE_STATEMENT_TIMEOUT, which settings.py hands to PostgreSQL: 30 s for the web
+    server's processes unless set; the worker and management commands have none."""
+    from releasenow import webserver
+
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT", "")  # so that the test leaves it as it was
+    monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT")
+    webserver.set_web_defaults()
+    assert os.environ["DATABASE_STATEMENT_TIMEOUT"] == "30"
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT", "5")
+    webserver.set_web_defaults()
+    assert os.environ["DATABASE_STATEMENT_TIMEOUT"] == "5"
+
+
 def test_connections_are_spread_over_every_worker(site):
     """If one worker took most of the keep-alive signers (as gunicorn's did on a shared socket:
     29 / 28 / 5 / 2 of 64), those on the crowded worker would wait the longest."""

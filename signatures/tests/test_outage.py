@@ -1,5 +1,7 @@
 """A database outage: signing answers the 503 "please try again" page, never a 500."""
 
+import threading
+
 import pytest
 from django.db import connection, connections
 
@@ -70,3 +72,38 @@ def test_a_sign_post_sends_no_separate_health_check(client, manifesto, monkeypat
     assert sign(client).status_code == 302
     assert checks == []
     assert Signature.objects.count() == 1
+
+
+def test_a_signer_held_up_by_a_lock_past_the_statement_timeout_gets_503(client, manifesto):
+    """A lock held elsewhere (a staff bulk change, a long migration) would otherwise keep each
+    signer's web thread waiting as long as it lasts. With DATABASE_STATEMENT_TIMEOUT, which the
+    web server sets, PostgreSQL cancels the wait: the "please try again" page, nothing stored."""
+    import psycopg
+
+    postgresql_only()
+    client.raise_request_exception = False
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    connection.close()
+    options["options"] = "-c statement_timeout=300"  # what settings.py makes of the variable
+    try:
+        connection.ensure_connection()
+        params = connection.get_connection_params()
+        keys = {"dbname", "user", "host", "port", "password"}
+        with psycopg.connect(**{k: v for k, v in params.items() if k in keys}) as other:
+            other.execute("LOCK TABLE signatures_signature IN ACCESS EXCLUSIVE MODE")
+            # Without the timeout the signer would wait for this, then sign (302): a failure,
+            # not a test that hangs.
+            release = threading.Timer(10, other.rollback)
+            release.start()
+            try:
+                response = sign(client)
+            finally:
+                release.cancel()
+            other.rollback()
+    finally:
+        connection.close()
+        del options["options"]
+    assert response.status_code == 503
+    assert "Your signature could not be saved just now" in response.content.decode()
+    assert not Signature.objects.exists()
+    assert sign(client).status_code == 302
