@@ -619,25 +619,33 @@ def increment(model: type[models.Model], keys: dict, **deltas: int) -> None:
     """Add `deltas` to the counter columns of the row identified by `keys` (a unique
     constraint's fields), creating the row if needed: one INSERT … ON CONFLICT DO UPDATE,
     atomic in the database and safe under concurrent writers."""
+    sql, key_fields = _increment_sql(model, tuple(keys), tuple(deltas), connection.vendor)
+    values = zip(key_fields, keys.values(), strict=True)
+    params = [f.get_db_prep_save(value, connection) for f, value in values]
+    params += deltas.values()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@functools.cache
+def _increment_sql(model, key_names: tuple, delta_names: tuple, vendor: str) -> tuple[str, list]:
+    """`increment`'s statement, built once per model and columns: every sign request runs one,
+    inside its write transaction."""
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    key_fields = [(model._meta.get_field(name), value) for name, value in keys.items()]
-    delta_fields = [(model._meta.get_field(name), value) for name, value in deltas.items()]
-    columns = ", ".join(qn(f.column) for f, _value in key_fields + delta_fields)
-    conflict = ", ".join(qn(f.column) for f, _value in key_fields)
+    key_fields = [model._meta.get_field(name) for name in key_names]
+    delta_fields = [model._meta.get_field(name) for name in delta_names]
+    columns = ", ".join(qn(f.column) for f in key_fields + delta_fields)
+    conflict = ", ".join(qn(f.column) for f in key_fields)
     updates = ", ".join(
-        f"{qn(f.column)} = {table}.{qn(f.column)} + EXCLUDED.{qn(f.column)}"
-        for f, _value in delta_fields
+        f"{qn(f.column)} = {table}.{qn(f.column)} + EXCLUDED.{qn(f.column)}" for f in delta_fields
     )
-    params = [f.get_db_prep_save(value, connection) for f, value in key_fields]
-    params += [value for _f, value in delta_fields]
-    placeholders = ", ".join(["%s"] * len(params))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-            f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
-            params,
-        )
+    placeholders = ", ".join(["%s"] * (len(key_fields) + len(delta_fields)))
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    )
+    return sql, key_fields
 
 
 class CountryCount(models.Model):

@@ -73,6 +73,25 @@ def test_security_headers_on_every_response(client, content, path):
     assert "geolocation=()" in response["Permissions-Policy"]
 
 
+def test_the_policy_built_once_is_the_one_django_csp_builds_and_follows_the_setting(
+    client, content, settings
+):
+    """The header is built once (releasenow.middleware.ContentSecurityPolicy), as django-csp
+    builds it; a changed setting (here, a test's) makes it again."""
+    from csp.utils import build_policy
+
+    assert client.get("/en/")["Content-Security-Policy"] == build_policy()
+    posted = client.post(
+        "/en/manifesto/sign/", "", content_type="application/x-www-form-urlencoded"
+    )
+    assert posted["Content-Security-Policy"] == build_policy()
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get("/en/privacy/")["Content-Security-Policy"] == "default-src 'none'"
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": ["'self'"]}}
+    response = client.get("/en/imprint/")
+    assert "img-src 'self'" in response["Content-Security-Policy-Report-Only"]
+
+
 def test_hsts_is_sent_over_https(client, content, settings):
     settings.SECURE_HSTS_SECONDS = 31536000
     assert "Strict-Transport-Security" not in client.get("/en/")
