@@ -86,12 +86,13 @@ class ContentSecurityPolicy(CSPMiddleware):
 
     def __init__(self, get_response) -> None:
         super().__init__(get_response)
-        self._built_for, self._header = None, ""
+        self._built = (None, "")  # (the setting it was built for, the header): one object
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        policy = settings.CONTENT_SECURITY_POLICY
+        policy = getattr(settings, "CONTENT_SECURITY_POLICY", None)
         if (
-            settings.DEBUG
+            not policy
+            or settings.DEBUG
             or getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
             or policy.get("EXCLUDE_URL_PREFIXES")
             or HEADER in response
@@ -99,10 +100,12 @@ class ContentSecurityPolicy(CSPMiddleware):
             or any(hasattr(response, name) for name in self.OWN_POLICY)
         ):
             return super().process_response(request, response)
-        if self._built_for is not policy:  # built again when a test changes the setting
-            self._built_for, self._header = policy, build_policy()
-        if self._header:
-            response[HEADER] = self._header
+        built_for, header = self._built
+        if built_for is not policy:  # built again when the setting is replaced (tests do)
+            header = build_policy()
+            self._built = (policy, header)
+        if header:
+            response[HEADER] = header
         # As django-csp does: a nonce asked for after the header is written is an error.
         request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
         return response

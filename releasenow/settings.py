@@ -155,12 +155,14 @@ if env("DATABASE_URL"):
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # A statement still running after this many seconds is cancelled by PostgreSQL: a web
     # request caught in a lock wait or a runaway query gets the 503 page instead of holding a
-    # web server thread for ever. The web server sets 30 s (releasenow/webserver.py);
-    # management commands and the worker (imports, migrations, deliveries) run without a limit.
-    if statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT", 0):
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-            f"-c statement_timeout={statement_timeout * 1000}"
-        )
+    # web server thread for ever. The web server sets it for its own processes only, from
+    # WEB_STATEMENT_TIMEOUT (releasenow/webserver.py); the worker and management commands
+    # (imports, migrations, deliveries) run without a limit. Options from DATABASE_URL stay.
+    if (statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT", 0)) > 0:
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = (
+            f"{options.get('options', '')} -c statement_timeout={statement_timeout * 1000}"
+        ).strip()
 else:
     DATABASES = {
         "default": {

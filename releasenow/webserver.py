@@ -39,8 +39,8 @@ CONNECTIONS_PER_WORKER = 4096
 # Idle threads are kept this long (granian's maximum; its default is 30 s): a thread that ends
 # leaves its database connection to the garbage collector instead of reusing it.
 THREAD_IDLE_SECONDS = 600
-# PostgreSQL cancels a web request's statement after this long (DATABASE_STATEMENT_TIMEOUT),
-# so that the visitor gets the 503 page before nginx gives up (proxy_read_timeout 35 s).
+# PostgreSQL cancels a web request's statement after this long (WEB_STATEMENT_TIMEOUT), so
+# that a visitor held up by one wait gets the 503 page before nginx gives up (35 s).
 STATEMENT_TIMEOUT_SECONDS = 30
 MAIN_PID = "RELEASENOW_WEB_MAIN_PID"
 PR_SET_PDEATHSIG = 1
@@ -92,8 +92,10 @@ def set_web_defaults() -> None:
     """Settings the web processes have unless the operator set them; the worker and the
     management commands start without them."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "releasenow.settings")
-    # On PostgreSQL, no statement of a web request runs longer (settings.py).
-    os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", str(STATEMENT_TIMEOUT_SECONDS))
+    # On PostgreSQL, no statement of a web request runs longer (settings.py). A variable of its
+    # own, so that the environment file the worker and migrations share does not limit them.
+    timeout = os.environ.get("WEB_STATEMENT_TIMEOUT") or str(STATEMENT_TIMEOUT_SECONDS)
+    os.environ["DATABASE_STATEMENT_TIMEOUT"] = timeout
 
 
 def application():

@@ -1,3 +1,4 @@
+import copy
 import functools
 import re
 import unicodedata
@@ -152,7 +153,13 @@ def copy_field(field: forms.Field) -> forms.Field:
     """What Django's `Field.__deepcopy__` makes of a field (the field and its widget copied,
     with their own attributes, error messages and validators; the option lists shared, see
     `FixedChoiceField`), without going through `copy.deepcopy`, which was most of the cost of
-    building a sign form."""
+    building a sign form. A field or widget that copies more for itself (a MultiValueField's
+    fields, a MultiWidget's widgets) goes through `copy.deepcopy` as before."""
+    if (
+        type(field).__deepcopy__ not in COPIED_AS_FIELDS
+        or type(field.widget).__deepcopy__ not in COPIED_AS_WIDGETS
+    ):
+        return copy.deepcopy(field)
     new = object.__new__(type(field))
     new.__dict__.update(field.__dict__)
     new.widget = object.__new__(type(field.widget))
@@ -161,6 +168,15 @@ def copy_field(field: forms.Field) -> forms.Field:
     new.error_messages = field.error_messages.copy()
     new.validators = field.validators[:]
     return new
+
+
+# The `__deepcopy__`s that copy nothing beyond what `copy_field` does (the option lists aside).
+COPIED_AS_FIELDS = {
+    forms.Field.__deepcopy__,
+    forms.ChoiceField.__deepcopy__,
+    FixedChoiceField.__deepcopy__,
+}
+COPIED_AS_WIDGETS = {forms.Widget.__deepcopy__, forms.widgets.ChoiceWidget.__deepcopy__}
 
 
 class CopiedFieldByField(dict):

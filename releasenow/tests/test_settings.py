@@ -93,8 +93,14 @@ def test_database_url_and_redis_url_switch_to_production_engines(tmp_path):
 def test_a_statement_timeout_is_handed_to_postgresql_only_when_set(tmp_path):
     url = "postgres://postgres@127.0.0.1:5432/test"
     assert "options" not in settings_with(tmp_path, DATABASE_URL=url)["db_options"]
+    for off in ("0", "-5"):  # a negative timeout would make PostgreSQL refuse every connection
+        s = settings_with(tmp_path, DATABASE_URL=url, DATABASE_STATEMENT_TIMEOUT=off)
+        assert "options" not in s["db_options"]
     s = settings_with(tmp_path, DATABASE_URL=url, DATABASE_STATEMENT_TIMEOUT="30")
     assert s["db_options"]["options"] == "-c statement_timeout=30000"
+    with_options = f"{url}?options=-c%20search_path%3Dcampaign"  # kept, not replaced
+    s = settings_with(tmp_path, DATABASE_URL=with_options, DATABASE_STATEMENT_TIMEOUT="30")
+    assert s["db_options"]["options"] == "-c search_path=campaign -c statement_timeout=30000"
 
 
 def test_email_url_switches_to_smtp(tmp_path):

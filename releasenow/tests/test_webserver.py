@@ -64,15 +64,17 @@ def test_each_worker_listens_on_its_own_socket(site):
 
 
 def test_web_requests_have_a_statement_timeout_that_an_operator_can_change(monkeypatch):
-    """DATABASE_STATEMENT_TIMEOUT, which settings.py hands to PostgreSQL: 30 s for the web
-    server's processes unless set; the worker and management commands have none."""
+    """WEB_STATEMENT_TIMEOUT (30 s unless set) becomes DATABASE_STATEMENT_TIMEOUT, which
+    settings.py hands to PostgreSQL, for the web server's processes only: the worker and the
+    management commands read the same environment file and have no limit."""
     from releasenow import webserver
 
-    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT", "")  # so that the test leaves it as it was
-    monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT")
+    for name in ("WEB_STATEMENT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT"):
+        monkeypatch.setenv(name, "")  # so that the test leaves both as they were
+        monkeypatch.delenv(name)
     webserver.set_web_defaults()
     assert os.environ["DATABASE_STATEMENT_TIMEOUT"] == "30"
-    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT", "5")
+    monkeypatch.setenv("WEB_STATEMENT_TIMEOUT", "5")
     webserver.set_web_defaults()
     assert os.environ["DATABASE_STATEMENT_TIMEOUT"] == "5"
 

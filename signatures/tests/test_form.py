@@ -198,3 +198,39 @@ def test_forms_share_their_fixed_choices_yet_stay_independent():
         assert "Deutschland" in str(SignatureForm()["country"])
     with translation.override("en"):
         assert "Germany" in str(SignatureForm()["country"])
+
+
+def test_each_form_has_its_own_fields_widgets_messages_and_validators():
+    """`copy_field` copies what Django's deep copy does, field by field."""
+    from signatures.forms import SignatureForm
+
+    first, second = SignatureForm(), SignatureForm()
+    for name, field in first.fields.items():
+        other = second.fields[name]
+        assert type(field) is type(other) and field is not other
+        assert field.widget is not other.widget
+        for part in ("error_messages", "validators"):
+            assert getattr(field, part) == getattr(other, part)
+            assert getattr(field, part) is not getattr(other, part)
+        assert field.widget.attrs == other.widget.attrs
+        assert field.widget.attrs is not other.widget.attrs
+    first.fields["email"].widget.attrs["placeholder"] = "changed"
+    first.fields["email"].error_messages["invalid"] = "changed"
+    first.fields["email"].validators.append(lambda value: None)
+    third = SignatureForm()
+    assert "placeholder" not in third.fields["email"].widget.attrs
+    assert third.fields["email"].error_messages["invalid"] != "changed"
+    assert len(third.fields["email"].validators) == len(second.fields["email"].validators)
+    assert third.fields["email"].widget.attrs["autocomplete"] == "email"  # set once, kept
+
+
+def test_a_field_that_copies_more_for_itself_is_deep_copied():
+    """A field of several fields (or a widget of several widgets) must not share them."""
+    from django import forms
+
+    from signatures.forms import copy_field
+
+    split = forms.SplitDateTimeField()
+    copied = copy_field(split)
+    assert copied.fields[0] is not split.fields[0]
+    assert copied.widget.widgets[0] is not split.widget.widgets[0]

@@ -83,6 +83,7 @@ def test_a_signer_held_up_by_a_lock_past_the_statement_timeout_gets_503(client, 
     postgresql_only()
     client.raise_request_exception = False
     options = connection.settings_dict.setdefault("OPTIONS", {})
+    before = options.get("options")
     connection.close()
     options["options"] = "-c statement_timeout=300"  # what settings.py makes of the variable
     try:
@@ -102,7 +103,10 @@ def test_a_signer_held_up_by_a_lock_past_the_statement_timeout_gets_503(client, 
             other.rollback()
     finally:
         connection.close()
-        del options["options"]
+        if before is None:
+            del options["options"]
+        else:
+            options["options"] = before
     assert response.status_code == 503
     assert "Your signature could not be saved just now" in response.content.decode()
     assert not Signature.objects.exists()
