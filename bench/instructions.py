@@ -5,7 +5,8 @@ machine as on an idle one, so that two versions can be compared a change at a ti
     .venv/bin/python bench/instructions.py --requests 100   # quicker, a little less exact
 
 Each request goes through the WSGI application in-process (no web server, no network), on a
-site of its own in a temporary DATA_DIR (SQLite). Under `valgrind --tool=callgrind` (Debian
+site of its own in a temporary DATA_DIR (SQLite; each run on a copy of it), pages kept in the
+page cache for the whole run. Under `valgrind --tool=callgrind` (Debian
 package `valgrind`) a run with --requests requests after --warm ones to warm up, minus a run
 with none, divided by --requests: instructions per request (hash seed fixed; two runs of the
 same code differ by well under 1 %). Valgrind slows Python down about fifty times: a few
@@ -37,7 +38,13 @@ TARGETS = {
     "manifesto": ("GET", "/en/manifesto/"),
     "home": ("GET", "/en/"),
 }
-ENV = {"SIGNING_RATE_LIMIT": "100000000/m", "MAIL_LIMIT_PER_NETWORK": "100000000/h"}
+# Pages are kept for the whole run: under valgrind a run lasts minutes, and a page renewed every
+# few seconds of it would count as many renders as the machine's speed allowed.
+ENV = {
+    "SIGNING_RATE_LIMIT": "100000000/m",
+    "MAIL_LIMIT_PER_NETWORK": "100000000/h",
+    "PAGE_CACHE_SECONDS": "3600",
+}
 
 
 def environ(method: str, path: str, i: int) -> dict:
@@ -86,12 +93,16 @@ def child(target: str, warm: int, requests: int) -> None:
 
 
 def measure(site: LocalSite, target: str, warm: int, requests: int, valgrind: bool) -> float:
-    """Instructions (or CPU seconds) of `requests` requests: one process from start to end."""
+    """Instructions (or CPU seconds) of `requests` requests: one process from start to end, on
+    a copy of the site's data of its own (runs side by side would otherwise wait for each
+    other's write lock, and waiting costs instructions too)."""
+    data = site.folder / f"data-{target}-{requests}"
+    shutil.copytree(site.data_dir, data)
     command = [sys.executable, __file__, "--child", target, "--warm", str(warm),
                "--requests", str(requests)]  # fmt: skip
     if valgrind:
         command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
-    env = {**site.env, "PYTHONHASHSEED": "0"}
+    env = {**site.env, "DATA_DIR": str(data), "PYTHONHASHSEED": "0"}
     done = subprocess.run(command, env=env, cwd=site.folder, capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"{target}: the measured process failed:\n{done.stdout}{done.stderr[-2000:]}")
