@@ -89,8 +89,8 @@ def warn_of_retired_settings() -> None:
 
 
 def set_web_defaults() -> None:
-    """Settings the web processes have unless the operator set them; the worker and the
-    management commands start without them."""
+    """Settings for the web processes only (the worker and the management commands start
+    without them): the settings module unless one is set, and the statement timeout."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "releasenow.settings")
     # On PostgreSQL, no statement of a web request runs longer (settings.py). A variable of its
     # own, so that the environment file the worker and migrations share does not limit them.
