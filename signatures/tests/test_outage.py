@@ -38,6 +38,15 @@ def test_the_503_page_is_in_the_visitors_language(client, manifesto):
     assert 'lang="de"' in response.content.decode()
 
 
+def another_session(**options):
+    """A PostgreSQL session of its own on the test database, beside Django's connection."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    dsn = {k: v for k, v in params.items() if k in {"dbname", "user", "host", "port", "password"}}
+    return psycopg.connect(**dsn, **options)
+
+
 def postgresql_only():
     if connection.vendor != "postgresql":
         pytest.skip("the connection health check runs on PostgreSQL only")
@@ -46,13 +55,10 @@ def postgresql_only():
 def test_a_kept_connection_that_died_is_replaced_and_the_signature_stored(client, manifesto):
     """A database restart kills the connections the web processes keep: the first signer of
     each gets a new one, as Django's health check would have given, not an error page."""
-    import psycopg
 
     postgresql_only()
     connection.ensure_connection()
-    params = connection.get_connection_params()
-    dsn = {k: v for k, v in params.items() if k in {"dbname", "user", "host", "port", "password"}}
-    with psycopg.connect(**dsn, autocommit=True) as other:
+    with another_session(autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
     connection.health_check_done = False  # as at the start of a request
     response = sign(client)
@@ -78,7 +84,6 @@ def test_a_signer_held_up_by_a_lock_past_the_statement_timeout_gets_503(client, 
     """A lock held elsewhere (a staff bulk change, a long migration) would otherwise keep each
     signer's web thread waiting as long as it lasts. With DATABASE_STATEMENT_TIMEOUT, which the
     web server sets, PostgreSQL cancels the wait: the "please try again" page, nothing stored."""
-    import psycopg
 
     postgresql_only()
     client.raise_request_exception = False
@@ -88,9 +93,7 @@ def test_a_signer_held_up_by_a_lock_past_the_statement_timeout_gets_503(client, 
     options["options"] = "-c statement_timeout=300"  # what settings.py makes of the variable
     try:
         connection.ensure_connection()
-        params = connection.get_connection_params()
-        keys = {"dbname", "user", "host", "port", "password"}
-        with psycopg.connect(**{k: v for k, v in params.items() if k in keys}) as other:
+        with another_session() as other:
             other.execute("LOCK TABLE signatures_signature IN ACCESS EXCLUSIVE MODE")
             # Without the timeout the signer would wait for this, then sign (302): a failure,
             # not a test that hangs.
