@@ -51,39 +51,64 @@ class DatabaseCache(db.DatabaseCache):
 
     def count(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> int:
         """One more hit of the counter `key` (absent or expired: it starts again); returns the
-        new count. Two statements whatever the key's state, so the time tells nothing: an
-        upsert that yields the current value and takes the row (PostgreSQL) or is already
-        under the database's write lock (SQLite), then the write of value + 1. `add` then
-        `incr` took five, and the sign request counts two limits on every post."""
-        key = self.make_and_validate_key(key, version=version)
-        timeout = self.get_backend_timeout(timeout)
+        new count (`count_many` for one key)."""
+        return self.count_many([(key, timeout)], version=version)[0]
+
+    def count_many(self, hits: list[tuple[str, float]], version=None) -> list[int]:
+        """One more hit of each counter in `hits` (key, timeout), as the Redis cache has it;
+        returns the new counts. Two statements for any number of keys, whatever their state,
+        so the time tells nothing: an upsert of every key that yields its current value (0
+        for a new or expired key: it starts again) and takes the rows (PostgreSQL) or is
+        already under the database's write lock (SQLite), then one write of every value + 1.
+        `add` then `incr` took five a key, and the sign request counts two limits on every
+        post, in its transaction. A key given twice counts twice."""
+        keyed = [
+            (self.make_and_validate_key(key, version=version), self.get_backend_timeout(timeout))
+            for key, timeout in hits
+        ]
+        if not keyed:
+            return []
         connection, (table, cache_key, value, expires) = self._table_sql()
-        alias = connection.alias
         adapt = connection.ops.adapt_datetimefield_value
         now = adapt(timezone.now().replace(microsecond=0))
-        until = adapt(self._until(timeout))
-        with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+        first = {}  # each key once (an upsert may not touch a row twice), its first timeout
+        for key, timeout in keyed:
+            first.setdefault(key, timeout)
+        start = self._pickle(0)
+        rows = ", ".join(["(%s, %s, %s)"] * len(first))
+        params = [p for key, t in first.items() for p in (key, start, adapt(self._until(t)))]
+        with (
+            transaction.atomic(using=connection.alias, savepoint=False),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(
-                f"INSERT INTO {table} ({cache_key}, {value}, {expires}) VALUES (%s, %s, %s) "  # noqa: S608
+                f"INSERT INTO {table} ({cache_key}, {value}, {expires}) VALUES {rows} "  # noqa: S608
                 f"ON CONFLICT ({cache_key}) DO UPDATE SET "
                 f"{value} = CASE WHEN {table}.{expires} < %s "
                 f"THEN EXCLUDED.{value} ELSE {table}.{value} END, "
                 f"{expires} = CASE WHEN {table}.{expires} < %s "
                 f"THEN EXCLUDED.{expires} ELSE {table}.{expires} END "
-                f"RETURNING {value}",
-                [key, self._pickle(0), until, now, now],
+                f"RETURNING {cache_key}, {value}",
+                [*params, now, now],
             )
-            new_value = self._unpickle(connection.ops.process_clob(cursor.fetchone()[0])) + 1
+            current = {
+                key: self._unpickle(connection.ops.process_clob(stored))
+                for key, stored in cursor.fetchall()
+            }
+            counts = []
+            for key, _timeout in keyed:
+                current[key] += 1
+                counts.append(current[key])
+            cases = " ".join(["WHEN %s THEN %s"] * len(current))
             cursor.execute(
-                f"UPDATE {table} SET {value} = %s WHERE {cache_key} = %s",  # noqa: S608
-                [self._pickle(new_value), key],
+                f"UPDATE {table} SET {value} = CASE {cache_key} {cases} END "  # noqa: S608
+                f"WHERE {cache_key} IN ({', '.join(['%s'] * len(current))})",
+                [
+                    *(p for key, n in current.items() for p in (key, self._pickle(n))),
+                    *current,
+                ],
             )
-        return new_value
-
-    def count_many(self, hits: list[tuple[str, float]], version=None) -> list[int]:
-        """`count` for several (key, timeout), as the Redis cache has it; here one after the
-        other, in the caller's transaction."""
-        return [self.count(key, timeout, version=version) for key, timeout in hits]
+        return counts
 
     def _table_sql(self):
         """The connection the cache writes through, and the quoted names of its table and

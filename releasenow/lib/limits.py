@@ -1,6 +1,6 @@
 """Counting hits per key in the shared cache, with the same work for a key seen before and a
-new one: the shared caches' `count_many` (releasenow/lib/cache.py: two statements a key on the
-database cache, one round trip to Redis for all); on any other cache `add` (which yields if the
+new one: the shared caches' `count_many` (releasenow/lib/cache.py: two statements for all the
+keys on the database cache, one round trip to Redis); on any other cache `add` (which yields if the
 key exists) and then `incr`, always both. django-ratelimit calls `incr` only when `add` failed,
 so its timing tells whether a key (an address's digest) was counted before.
 """

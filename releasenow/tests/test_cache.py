@@ -120,6 +120,24 @@ def test_count_runs_the_same_statements_for_a_new_key_and_a_known_one():
     assert statements() == statements()
 
 
+def test_several_counts_are_two_statements_whatever_their_keys_state():
+    """New, known and expired keys, and a key given twice, in one `count_many`: the same two
+    statements as for one key, and each key counts as alone."""
+    from django.test.utils import CaptureQueriesContext
+
+    database_cache_only()
+    known, expired, new = (f"many-{name}-{uuid.uuid4().hex}" for name in ("k", "x", "n"))
+    cache.count_many([(known, 60), (known, 60)])
+    cache.set(expired, 9, timeout=-1)
+    with CaptureQueriesContext(connection) as queries:
+        counts = cache.count_many([(known, 60), (expired, 60), (new, 3600), (new, 3600)])
+    assert counts == [3, 1, 1, 2]
+    verbs = [q["sql"].split(" ", 1)[0] for q in queries.captured_queries]
+    assert [verb for verb in verbs if verb not in ("BEGIN", "COMMIT")] == ["INSERT", "UPDATE"]
+    assert [cache.get(key) for key in (known, expired, new)] == [3, 1, 2]
+    assert cache.count_many([]) == []
+
+
 def redis_round_trips(monkeypatch) -> list[str]:
     """On Redis only: the list each command or pipeline sent to the server is added to."""
     import redis

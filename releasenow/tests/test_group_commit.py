@@ -160,3 +160,25 @@ def test_a_signer_interrupted_while_waiting_leaves_the_queue_usable(monkeypatch)
     later = in_threads([("later", lambda: atomic_together(lambda: "done"), 0)])
     assert later == {"later": ("ok", "done")}
     assert not group_commit._leading and not any(group_commit._queues.values())
+
+
+def test_a_writer_alone_runs_without_a_savepoint_and_fails_alone():
+    """A batch of one (the usual case) needs no savepoint: its failure rolls the transaction
+    back, which held nothing else, and the writer gets its own error."""
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with CaptureQueriesContext(connection) as queries:
+        assert atomic_together(lambda: Group.objects.create(name="alone").name) == "alone"
+    assert not any("SAVEPOINT" in q["sql"] for q in queries.captured_queries)
+
+    def half_done():
+        Group.objects.create(name="half")
+        Group.objects.create(name="alone")  # refused: the name is taken
+
+    with pytest.raises(IntegrityError):
+        atomic_together(half_done)
+    assert list(Group.objects.values_list("name", flat=True)) == ["alone"]
+    assert atomic_together(lambda: Group.objects.create(name="next").name) == "next"
+    assert not group_commit._leading and not any(group_commit._queues.values())
