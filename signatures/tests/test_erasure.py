@@ -29,6 +29,21 @@ def every_file_in(folder: Path) -> dict[Path, bytes]:
     return {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
 
 
+def every_stored_file() -> dict[Path, bytes]:
+    """Every file in DATA_DIR, and the SQLite database's own files wherever they are (with
+    TEST_DATABASE_NAME, the test database may live outside DATA_DIR)."""
+    files = every_file_in(Path(settings.DATA_DIR))
+    if connection.vendor == "sqlite":
+        database = Path(connection.settings_dict["NAME"])
+        for path in (
+            database,
+            *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal")),
+        ):
+            if path.is_file():
+                files[path] = path.read_bytes()
+    return files
+
+
 def test_after_withdrawal_no_table_file_or_log_holds_name_address_or_tokens(
     client, manifesto, smtp_server, staff_client, caplog
 ):
@@ -56,9 +71,7 @@ def test_after_withdrawal_no_table_file_or_log_holds_name_address_or_tokens(
     tokens = [confirm_path.split("/")[-2], withdraw_path.split("/")[-2]]
     assert every_table_as_text().count(f"Vanished{tag}") > 0  # the scans see what is there
     if connection.vendor == "sqlite":
-        assert any(
-            f"Vanished{tag}".encode() in c for c in every_file_in(settings.DATA_DIR).values()
-        )
+        assert any(f"Vanished{tag}".encode() in c for c in every_stored_file().values())
 
     client.post(withdraw_path)
     run_tasks()  # the withdrawal notice goes out, and its queued copy is erased
@@ -69,8 +82,8 @@ def test_after_withdrawal_no_table_file_or_log_holds_name_address_or_tokens(
     for needle in needles:
         assert needle not in tables, needle
         assert needle.lower() not in tables.lower(), needle
-    files = every_file_in(settings.DATA_DIR)
-    assert files  # the SQLite database and its WAL live here in the default set-up
+    files = every_stored_file()
+    assert files  # the SQLite database and its WAL, in DATA_DIR in the default set-up
     for path, content in files.items():
         for needle in needles:
             assert needle.encode() not in content, (path, needle)
