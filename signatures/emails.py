@@ -11,10 +11,11 @@ alone, so it goes out once however often the form is posted.
 """
 
 import copy
+import functools
 import secrets
 
 from django.conf import settings
-from django.db.models import F
+from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
@@ -77,16 +78,30 @@ def petition_texts(pk: int) -> Petition:
     return _petitions[pk]
 
 
+@functools.cache
+def _signature_sql(vendor: str) -> str:
+    """A signature's row and its petition's count, as plain SQL compiled once per process."""
+    qn = connection.ops.quote_name
+    columns = ", ".join(f"s.{qn(f.column)}" for f in Signature._meta.concrete_fields)
+    return (
+        f"SELECT {columns}, p.{qn('signature_count')} AS petition_count "  # noqa: S608
+        f"FROM {qn(Signature._meta.db_table)} s JOIN {qn(Petition._meta.db_table)} p "
+        f"ON p.{qn('id')} = s.{qn('petition_id')} WHERE s.{qn('id')} = %s"
+    )
+
+
+def signature_to_mail(pk: int) -> Signature | None:
+    """The signature as it is now, with its petition's count (`petition_count`). Read again
+    for every message, just before it is sent: a withdrawal a moment earlier still stops it.
+    By a statement compiled once: the ORM compiling the same query for every message was a
+    fifth of the worker's time per confirmation on a viral day."""
+    return next(iter(Signature.objects.raw(_signature_sql(connection.vendor), [pk])), None)
+
+
 def render_signature_email(ref: str, template: str):
     """The message for `ref` (`signature:<pk>`) as it is now; None once withdrawn or erased."""
     prefix, _, pk = ref.partition(":")
-    signature = (
-        Signature.objects.filter(pk=int(pk))
-        .annotate(petition_count=F("petition__signature_count"))
-        .first()
-        if prefix == "signature" and pk.isdigit()
-        else None
-    )
+    signature = signature_to_mail(int(pk)) if prefix == "signature" and pk.isdigit() else None
     if signature is None or signature.status == Signature.Status.WITHDRAWN:
         return None
     if not signature.email_encrypted:  # erased

@@ -117,3 +117,18 @@ def test_tasks_of_a_dead_worker_are_run_again_after_the_timeout(manifesto, setti
     )
     assert recover_stale_tasks.call(reschedule=False) == 1
     assert DBTaskResult.objects.get(pk=purge.pk).status == "READY"
+
+
+def test_the_worker_reads_a_signature_as_the_orm_does_with_its_petitions_count(client, manifesto):
+    """The worker reads each signature by plain SQL just before sending its mail: the same
+    values as the ORM, the petition's count beside them, and nothing for a row that is gone."""
+    from signatures.emails import signature_to_mail
+
+    sign(client)
+    stored = Signature.objects.get()
+    manifesto.__class__.objects.filter(pk=manifesto.pk).update(signature_count=41)
+    read = signature_to_mail(stored.pk)
+    for field in Signature._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(stored, field.attname), field.name
+    assert read.petition_count == 41
+    assert signature_to_mail(stored.pk + 1000) is None
