@@ -15,7 +15,7 @@ import functools
 import secrets
 
 from django.conf import settings
-from django.db import connection
+from django.db import connections, router
 from django.urls import reverse
 from django.utils import translation
 
@@ -79,14 +79,16 @@ def petition_texts(pk: int) -> Petition:
 
 
 @functools.cache
-def _signature_sql(vendor: str) -> str:
+def _signature_sql(alias: str) -> str:
     """A signature's row and its petition's count, as plain SQL compiled once per process."""
-    qn = connection.ops.quote_name
-    columns = ", ".join(f"s.{qn(f.column)}" for f in Signature._meta.concrete_fields)
+    qn = connections[alias].ops.quote_name
+    meta, petition = Signature._meta, Petition._meta
+    columns = ", ".join(f"s.{qn(f.column)}" for f in meta.concrete_fields)
     return (
         f"SELECT {columns}, p.{qn('signature_count')} AS petition_count "  # noqa: S608
-        f"FROM {qn(Signature._meta.db_table)} s JOIN {qn(Petition._meta.db_table)} p "
-        f"ON p.{qn('id')} = s.{qn('petition_id')} WHERE s.{qn('id')} = %s"
+        f"FROM {qn(meta.db_table)} s JOIN {qn(petition.db_table)} p "
+        f"ON p.{qn(petition.pk.column)} = s.{qn(meta.get_field('petition').column)} "
+        f"WHERE s.{qn(meta.pk.column)} = %s"
     )
 
 
@@ -95,7 +97,8 @@ def signature_to_mail(pk: int) -> Signature | None:
     for every message, just before it is sent: a withdrawal a moment earlier still stops it.
     By a statement compiled once: the ORM compiling the same query for every message was a
     fifth of the worker's time per confirmation on a viral day."""
-    return next(iter(Signature.objects.raw(_signature_sql(connection.vendor), [pk])), None)
+    alias = router.db_for_read(Signature)
+    return next(iter(Signature.objects.using(alias).raw(_signature_sql(alias), [pk])), None)
 
 
 def render_signature_email(ref: str, template: str):

@@ -76,7 +76,11 @@ class DatabaseCache(db.DatabaseCache):
             first.setdefault(key, timeout)
         start = self._pickle(0)
         rows = ", ".join(["(%s, %s, %s)"] * len(first))
-        params = [p for key, t in first.items() for p in (key, start, adapt(self._until(t)))]
+        # In key order: PostgreSQL locks the rows in the order given, and two requests that
+        # count the same keys in different orders could otherwise wait for each other.
+        params = [
+            p for key, t in sorted(first.items()) for p in (key, start, adapt(self._until(t)))
+        ]
         with (
             transaction.atomic(using=connection.alias, savepoint=False),
             connection.cursor() as cursor,

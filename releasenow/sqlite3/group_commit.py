@@ -125,6 +125,8 @@ def _run(batch: list[_Waiting], using: str) -> None:
                 try:
                     with transaction.atomic(using=using):  # a savepoint each
                         waiting.result = waiting.unit()
+                        if connection.needs_rollback:  # it caught a database error itself
+                            raise DatabaseError("the write was rolled back")
                 except Exception as exc:  # noqa: BLE001 - raised again in its own request
                     waiting.error = exc
                 # A savepoint that could not be rolled back, or SQLite ending the whole

@@ -1,5 +1,6 @@
 """Writers of one process sharing a transaction (SQLite): each gets its own result or error."""
 
+import contextlib
 import functools
 import threading
 import time
@@ -180,5 +181,51 @@ def test_a_writer_alone_runs_without_a_savepoint_and_fails_alone():
     with pytest.raises(IntegrityError):
         atomic_together(half_done)
     assert list(Group.objects.values_list("name", flat=True)) == ["alone"]
+    assert atomic_together(lambda: Group.objects.create(name="next").name) == "next"
+    assert not group_commit._leading and not any(group_commit._queues.values())
+
+
+def test_a_writer_that_swallows_its_database_error_hears_nothing_was_stored():
+    """A unit that catches a database error of its own and returns: its writes are undone,
+    alone or in a batch, and its caller gets an error, never a result for writes now gone."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    Group.objects.create(name="taken")
+
+    def swallowing():
+        Group.objects.create(name="mine")
+        with contextlib.suppress(IntegrityError):
+            Group.objects.create(name="taken")
+        return "stored?"
+
+    with pytest.raises(DatabaseError):
+        atomic_together(swallowing)  # alone
+
+    def first():  # holds the lead so that the next two meet in one batch
+        time.sleep(0.3)
+        return Group.objects.create(name="first").name
+
+    outcomes = in_threads([
+        ("first", lambda: atomic_together(first), 0.1),
+        ("other", lambda: atomic_together(lambda: Group.objects.create(name="other").name), 0.05),
+        ("swallowing", lambda: atomic_together(swallowing), 0),
+    ])  # fmt: skip
+    assert outcomes["first"] == ("ok", "first") and outcomes["other"] == ("ok", "other")
+    kind, error = outcomes["swallowing"]
+    assert kind == "error" and isinstance(error, DatabaseError)
+    assert sorted(Group.objects.values_list("name", flat=True)) == ["first", "other", "taken"]
+
+
+def test_a_writer_alone_interrupted_mid_write_stores_nothing():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+
+    def interrupted():
+        Group.objects.create(name="half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_together(interrupted)
+    assert not Group.objects.exists()
     assert atomic_together(lambda: Group.objects.create(name="next").name) == "next"
     assert not group_commit._leading and not any(group_commit._queues.values())
