@@ -118,19 +118,20 @@ def _run(batch: list[_Waiting], using: str) -> None:
             # Registered first, so it runs first after COMMIT: a later hook that raises must
             # not make the batch look lost when it is stored.
             transaction.on_commit(lambda: committed.append(True), using=using)
-            if len(batch) == 1:  # alone: no savepoint, its failure undoes the transaction
-                _run_alone(batch[0], using)
-                return
+            # A savepoint each; a batch of one needs none (two statements fewer, the usual
+            # case): its failure rolls back the transaction, which holds nothing else.
+            savepoint = len(batch) > 1
             for waiting in batch:
                 try:
-                    with transaction.atomic(using=using):  # a savepoint each
+                    with transaction.atomic(using=using, savepoint=savepoint):
                         waiting.result = waiting.unit()
                         if connection.needs_rollback:  # it caught a database error itself
                             raise DatabaseError("the write was rolled back")
                 except Exception as exc:  # noqa: BLE001 - raised again in its own request
                     waiting.error = exc
-                # A savepoint that could not be rolled back, or SQLite ending the whole
-                # transaction itself (disk full, I/O error): what ran before is lost too.
+                # A failure without a savepoint, a savepoint that could not be rolled back, or
+                # SQLite ending the whole transaction itself (disk full, I/O error): what ran
+                # before is lost too (a caller's own error is kept).
                 if connection.needs_rollback or not connection.connection.in_transaction:
                     raise DatabaseError("the shared transaction was rolled back")
     except BaseException as exc:
@@ -145,18 +146,3 @@ def _run(batch: list[_Waiting], using: str) -> None:
                     waiting.error.__cause__ = exc
         if not isinstance(exc, Exception):
             raise
-
-
-def _run_alone(waiting: _Waiting, using: str) -> None:
-    """A batch of one, inside the shared transaction: the unit runs without a savepoint (two
-    statements fewer, the most common case), and if it fails the whole transaction is rolled
-    back, which holds nothing else. Its error is its own, as in a batch."""
-    try:
-        waiting.result = waiting.unit()
-    except Exception as exc:  # noqa: BLE001 - raised again in its own request
-        waiting.error = exc
-        transaction.set_rollback(True, using=using)
-        return
-    connection = connections[using]
-    if connection.needs_rollback or not connection.connection.in_transaction:
-        raise DatabaseError("the shared transaction was rolled back")  # as in a batch
