@@ -377,7 +377,9 @@ class PageCacheMiddleware:
         if page is None and settings.PAGE_CACHE_SECONDS > 0 and request.path not in self.not_public:
             leader, page = self.join_render(key, version)
         if page is not None:
-            return page.respond(request, hit=True)
+            response = page.respond(request, hit=True)
+            response.page_hit = (version, page)  # for `remember_answer`, once Django is done
+            return response
         try:
             return self.render(request, key, version)
         finally:
@@ -471,3 +473,66 @@ class PageCacheMiddleware:
             if len(self.local) > 500:
                 self.local.clear()
             self.local[key] = (version, page)
+
+
+# Answers before Django ---------------------------------------------------------------------
+
+# A cached page answered through Django costs as much again in Django's own work as in the
+# cache's: the request object, the request_started/finished signals (each looks at every
+# database connection), the middleware on the way in and out, the response's headers checked
+# one by one. The WSGI entry point (releasenow/wsgi.py) therefore answers a GET that this
+# process has answered from the cache before, for the same request facts, with the same page,
+# without Django: the same status and headers, and the body built as `Page.body` builds it,
+# live count included.
+_answers: dict[tuple, tuple] = {}
+MAX_ANSWERS = 1000
+DROPPED_EARLY = frozenset({"content-length", "content-encoding", "x-cache"})
+
+
+def answer_facts(environ: dict) -> tuple | None:
+    """Everything a cached page's answer depends on, or None for a request only Django may
+    answer. Taken before Django runs, which changes `environ`. The middleware before the cache
+    reads the scheme (HTTPS redirect, HSTS) and the host (which Django validated when the
+    answer was remembered); the cache reads the path, the query string, the session cookie and
+    Accept-Encoding. Requests with a query string or a session cookie, and every method but
+    GET, always go through Django."""
+    if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
+        return None
+    if settings.SESSION_COOKIE_NAME in environ.get("HTTP_COOKIE", ""):
+        return None
+    return (
+        environ.get("PATH_INFO"), environ.get("SCRIPT_NAME"), environ.get("HTTP_HOST"),
+        environ.get("SERVER_NAME"), environ.get("SERVER_PORT"), environ.get("wsgi.url_scheme"),
+        environ.get("HTTP_X_FORWARDED_PROTO"), environ.get("HTTP_X_FORWARDED_HOST"),
+        bool(ACCEPTS_GZIP.search(environ.get("HTTP_ACCEPT_ENCODING", ""))),
+    )  # fmt: skip
+
+
+def remember_answer(facts: tuple | None, response: HttpResponse) -> None:
+    """After Django answered a request from the page cache (`page_hit`): its final status and
+    headers, for `early_answer` of a request with the same `answer_facts`."""
+    if facts is None or response.cookies:
+        return
+    version, page = response.page_hit
+    status = f"{response.status_code} {response.reason_phrase}"
+    headers = [(k, v) for k, v in response.items() if k.lower() not in DROPPED_EARLY]
+    if len(_answers) >= MAX_ANSWERS:
+        _answers.clear()
+    _answers[facts] = (version, page, status, headers)
+
+
+def early_answer(facts: tuple | None) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    """(status, headers, body) for a request with these `answer_facts` answered before from
+    this process's copy of a page that is still fresh and of the current content version; else
+    None (Django answers: a stale copy is renewed there, an edit is seen there)."""
+    known = _answers.get(facts) if facts is not None else None
+    if known is None:
+        return None
+    version, page, status, headers = known
+    if page.expires <= time.time() or content_version() != version:
+        return None
+    gzip = facts[-1]
+    body = page.body(gzip)
+    extra = [("Content-Encoding", "gzip")] if gzip else []
+    extra += [("Content-Length", str(len(body))), ("X-Cache", "hit")]
+    return status, headers + extra, body

@@ -91,3 +91,110 @@ def test_the_names_taken_out_are_the_processs_own_and_never_the_requests():
 
     assert "PATH" in os.environ and "PATH" in wsgi.SERVER_ENVIRONMENT
     assert not wsgi.SERVER_ENVIRONMENT & wsgi.CGI_NAMES
+
+
+# Cached pages answered before Django --------------------------------------------------------
+
+
+@pytest.fixture
+def early(content):
+    """A clean slate of remembered answers, and a record of the requests Django handled."""
+    from releasenow.lib import pagecache
+
+    pagecache._answers.clear()
+    handled = []
+
+    def record(sender, **kwargs):
+        handled.append(sender)
+
+    request_started.connect(record, weak=False, dispatch_uid="test-early")
+    yield handled
+    request_started.disconnect(dispatch_uid="test-early")
+    pagecache._answers.clear()
+
+
+def get(path: str = "/en/manifesto/", **extra) -> tuple[str, dict, bytes]:
+    from releasenow.wsgi import application
+
+    started = []
+    body = application({**environ(path), **extra}, lambda *args: started.append(args[:2]))
+    [(status, headers)] = started
+    return status, dict(headers), b"".join(body)
+
+
+def count_of(body: bytes) -> str:
+    import re
+
+    return re.search(rb'class="count"><strong>([\d,]+)</strong>', body).group(1).decode()
+
+
+@pytest.mark.parametrize("encoding", ["", "gzip, deflate, br"])
+def test_a_page_answered_from_the_cache_is_answered_again_without_django_the_same(early, encoding):
+    request = {"HTTP_ACCEPT_ENCODING": encoding}
+    miss, hit = get(**request), get(**request)
+    assert (miss[1]["X-Cache"], hit[1]["X-Cache"], len(early)) == ("miss", "hit", 2)
+    answer = get(**request)
+    assert len(early) == 2, "Django did not see the third request"
+    assert answer == hit
+    assert "Content-Security-Policy" in answer[1] and answer[1]["X-Frame-Options"] == "DENY"
+    assert answer[1]["Referrer-Policy"] == "same-origin"  # from the middleware before the cache
+    assert ("Content-Encoding" in answer[1]) == bool(encoding)
+
+
+def test_an_early_answer_shows_the_live_count(early):
+    from campaigns.models import Petition
+
+    get(), get()
+    Petition.objects.filter(slug="manifesto").update(signature_count=1234)
+    _, headers, body = get()
+    assert len(early) == 2
+    assert count_of(body) == "1,234" and int(headers["Content-Length"]) == len(body)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"HTTP_HOST": "localhost"},
+        {"wsgi.url_scheme": "https"},
+        {"HTTP_X_FORWARDED_PROTO": "https"},
+        {"QUERY_STRING": "source=viasna"},
+        {"HTTP_COOKIE": "sessionid=abc"},
+        {"REQUEST_METHOD": "HEAD"},
+        {"PATH_INFO": "/de/manifesto/"},
+    ],
+)
+def test_a_request_that_differs_in_anything_the_answer_depends_on_goes_through_django(
+    early, settings, other
+):
+    settings.ALLOWED_HOSTS = ["testserver", "localhost"]
+    get(), get()
+    get(**other)
+    assert len(early) == 3
+
+
+def test_an_edit_or_a_copy_past_its_time_goes_through_django(early):
+    from campaigns.models import Section
+    from releasenow.lib import pagecache
+
+    get("/en/"), get("/en/")
+    section = Section.objects.first()
+    section.set_current_language("en")
+    section.title = "A freshly edited heading"
+    section.save()
+    _, headers, body = get("/en/")
+    assert len(early) == 3 and headers["X-Cache"] == "miss"
+    assert b"A freshly edited heading" in body
+    get("/en/"), get("/en/")
+    assert len(early) == 4  # remembered again
+    for _version, page, _status, _headers in pagecache._answers.values():
+        page.expires = 0
+    get("/en/")
+    assert len(early) == 5
+
+
+def test_a_host_django_refuses_is_never_answered_early(early):
+    get(), get()
+    for _ in range(2):
+        status, _, _ = get(HTTP_HOST="evil.example")
+        assert status.startswith("400")
+    assert len(early) == 4
