@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,17 +22,26 @@ def prepare_wake(when=None) -> tuple[str, list]:
     (get_date_max(): as soon as possible), as plain SQL: cheap enough for the sign request to
     make before its transaction, ask with its own writes and pass on as `wake_sender(queued=…)`."""
     from django.db import connection
+
+    sql, params = _wake_statement(connection.vendor)
+    when = when or timezone.now()
+    return sql, [*params[:2], connection.ops.adapt_datetimefield_value(when), params[2]]
+
+
+@functools.cache
+def _wake_statement(vendor: str) -> tuple[str, tuple]:
+    """`prepare_wake`'s SQL and its fixed parameters, made once per process and database."""
+    from django.db import connection
     from django_tasks_db.models import DBTaskResult, get_date_max
 
     qn = connection.ops.quote_name
-    adapt = connection.ops.adapt_datetimefield_value
     sql = (
         f"SELECT 1 FROM {qn(DBTaskResult._meta.db_table)} WHERE {qn('status')} = %s "  # noqa: S608
         f"AND {qn('task_path')} = %s AND ({qn('run_after')} <= %s OR {qn('run_after')} = %s) "
         "LIMIT 1"
     )
-    when = when or timezone.now()
-    return sql, ["READY", send_queued_mail.module_path, adapt(when), adapt(get_date_max())]
+    date_max = connection.ops.adapt_datetimefield_value(get_date_max())
+    return sql, ("READY", send_queued_mail.module_path, date_max)
 
 
 def wake_sender(when=None, *, queued: bool | None = None) -> None:

@@ -17,21 +17,25 @@ from django.db.models.sql import InsertQuery
 
 class PreparedInsert:
     """One row's INSERT as the ORM writes it (`bulk_create`: defaults and conversions included),
-    with chosen columns left to fill in when it runs. The SQL text is compiled once per model
-    and process; each row only converts its values."""
+    with chosen columns left to fill in when it runs. The SQL text, and the columns' default
+    values converted for the database, are kept once per model and process (`_Template`): a row
+    converts only its values that differ from a new instance's (on a viral day each sign
+    request inserts two rows of two dozen columns, most of them left at their default)."""
 
     def __init__(
         self, obj: models.Model, *, ignore_conflicts: bool = False, using: str = "default"
     ) -> None:
         connection = connections[using]
+        template = _template(type(obj), obj.pk is None, ignore_conflicts, using)
         self.using = using
-        self.fields = [
-            f for f in type(obj)._meta.concrete_fields if not (f.primary_key and obj.pk is None)
-        ]
-        self.params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in self.fields]
-        self.sql = _insert_sql(type(obj), tuple(f.attname for f in self.fields), ignore_conflicts,
-                               using, obj)  # fmt: skip
-        self.position = {f.attname: i for i, f in enumerate(self.fields)}
+        self.fields = template.fields
+        self.position = template.position
+        self.sql = template.sql
+        self.params = list(template.params)
+        for i, f in enumerate(self.fields):
+            value = f.pre_save(obj, True) if i in template.own_pre_save else getattr(obj, f.attname)
+            if value is not template.values[i] and value != template.values[i]:
+                self.params[i] = f.get_db_prep_save(value, connection)
 
     def statement(self, **values) -> tuple[str, list]:
         """The SQL and its parameters, with `values` (by attribute name) in place of the
@@ -94,17 +98,40 @@ def _client_side_binding(cursor) -> bool:
     return isinstance(cursor.cursor, ClientCursor)
 
 
-_compiled: dict[tuple, str] = {}
+class _Template:
+    """A model's INSERT compiled once per process, with a new instance's values (`values`) and
+    what they become in the database (`params`). Callable defaults (a UUID, the time) differ in
+    every instance, so they are converted for every row."""
 
-
-def _insert_sql(model, attnames: tuple, ignore_conflicts: bool, using: str, obj) -> str:
-    key = (model, attnames, ignore_conflicts, connections[using].vendor)
-    if key not in _compiled:
-        fields = [model._meta.get_field(name) for name in attnames]
+    def __init__(self, model, without_pk: bool, ignore_conflicts: bool, using: str) -> None:
+        connection = connections[using]
+        new = model()
+        self.fields = [f for f in model._meta.concrete_fields if not (f.primary_key and without_pk)]
+        self.position = {f.attname: i for i, f in enumerate(self.fields)}
+        # Fields that compute their value on save (auto_now, …), not read from the instance.
+        self.own_pre_save = frozenset(i for i, f in enumerate(self.fields) if _computes_on_save(f))
+        self.values = [f.pre_save(new, True) for f in self.fields]
+        self.params = [
+            f.get_db_prep_save(v, connection) for f, v in zip(self.fields, self.values, strict=True)
+        ]
         query = InsertQuery(model, on_conflict=OnConflict.IGNORE if ignore_conflicts else None)
-        query.insert_values(fields, [obj])
-        [(sql, params)] = query.get_compiler(using=using).as_sql()
-        if len(params) != len(fields):  # a value that is an SQL expression
+        query.insert_values(self.fields, [new])
+        [(self.sql, params)] = query.get_compiler(using=using).as_sql()
+        if len(params) != len(self.fields):  # a value that is an SQL expression
             raise ValueError(f"{model.__name__}: cannot prepare an INSERT with expressions")
-        _compiled[key] = sql
-    return _compiled[key]
+
+
+def _computes_on_save(field: models.Field) -> bool:
+    if isinstance(field, models.DateField):  # DateTimeField too
+        return field.auto_now or field.auto_now_add
+    return type(field).pre_save is not models.Field.pre_save
+
+
+_templates: dict[tuple, _Template] = {}
+
+
+def _template(model, without_pk: bool, ignore_conflicts: bool, using: str) -> _Template:
+    key = (model, without_pk, ignore_conflicts, using, connections[using].vendor)
+    if key not in _templates:
+        _templates[key] = _Template(model, without_pk, ignore_conflicts, using)
+    return _templates[key]
