@@ -1,3 +1,4 @@
+import logging
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -17,6 +18,7 @@ CGI_NAMES = frozenset({
     "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR",
 })  # fmt: skip
 SERVER_ENVIRONMENT = frozenset(os.environ) - CGI_NAMES
+log = logging.getLogger(__name__)
 
 
 def application(environ, start_response):
@@ -39,7 +41,8 @@ def application(environ, start_response):
     facts = answer_facts(environ)
     try:
         early = early_answer(facts)
-    except Exception:  # noqa: BLE001 - the shared cache is away: Django answers, and logs it
+    except Exception:  # noqa: BLE001 - the shared cache is away (Redis down): Django answers
+        log.warning("No early answer", exc_info=True)
         early = None
     if early is not None:
         status, headers, body = early

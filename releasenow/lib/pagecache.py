@@ -311,8 +311,9 @@ class Page:
                 count = shown_count(self.petition_id)
             except DatabaseError:  # the database is away: the page as rendered is still true
                 count = self.count
-        if self._last and self._last[0] == (count, gzip):
-            return self._last[1]
+        last = self._last  # read once: another thread may replace it meanwhile
+        if last and last[0] == (count, gzip):
+            return last[1]
         if count is None:
             plain = b"".join(self.parts)
         else:
@@ -481,58 +482,99 @@ class PageCacheMiddleware:
 # cache's: the request object, the request_started/finished signals (each looks at every
 # database connection), the middleware on the way in and out, the response's headers checked
 # one by one. The WSGI entry point (releasenow/wsgi.py) therefore answers a GET that this
-# process has answered from the cache before, for the same request facts, with the same page,
-# without Django: the same status and headers, and the body built as `Page.body` builds it,
-# live count included.
+# process has answered from the cache before, alike in everything the answer depends on, with
+# the same page, without Django: the same status and headers, and the body built as
+# `Page.body` builds it, live count included.
+#
+# Remembered answers are keyed by what Django makes of a request, not by its raw headers, so
+# that variants Django treats alike (a port in Host, an X-Forwarded-Host it ignores) add no
+# entries; a host is only answered early once Django has accepted it (ALLOWED_HOSTS).
 _answers: dict[tuple, tuple] = {}
+_hosts: set[str] = set()
 MAX_ANSWERS = 1000
+MAX_HOSTS = 100
+MAX_HOST_LENGTH = 300
 DROPPED_EARLY = frozenset({"content-length", "content-encoding", "x-cache"})
 
 
-def answer_facts(environ: dict) -> tuple | None:
-    """Everything a cached page's answer depends on, or None for a request only Django may
+def _is_secure(environ: dict) -> bool:
+    """As Django's `HttpRequest.scheme` decides it (SECURE_PROXY_SSL_HEADER, else the server's
+    scheme): the HTTPS redirect and HSTS depend on it."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        value = environ.get(header)
+        if value is not None:
+            return value.split(",", 1)[0].strip() == secure_value
+    return environ.get("wsgi.url_scheme") == "https"
+
+
+def _host(environ: dict, secure: bool) -> str:
+    """The host Django validates for this request (`HttpRequest._get_raw_host`)."""
+    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+        return environ["HTTP_X_FORWARDED_HOST"]
+    if "HTTP_HOST" in environ:
+        return environ["HTTP_HOST"]
+    host, port = environ.get("SERVER_NAME", ""), str(environ.get("SERVER_PORT", ""))
+    return host if port == ("443" if secure else "80") else f"{host}:{port}"
+
+
+def answer_facts(environ: dict) -> tuple[tuple, str] | None:
+    """What a cached page's answer depends on, and the host: None for a request only Django may
     answer. Taken before Django runs, which changes `environ`. The middleware before the cache
-    reads the scheme (HTTPS redirect, HSTS) and the host (which Django validated when the
-    answer was remembered); the cache reads the path, the query string, the session cookie and
-    Accept-Encoding. Requests with a query string or a session cookie, and every method but
-    GET, always go through Django."""
+    reads the scheme (HTTPS redirect, HSTS) and the host (validated by Django); the cache reads
+    the path, the query string, the session cookie and Accept-Encoding. Requests with a query
+    string or a session cookie, and every method but GET, always go through Django."""
     if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
         return None
     if settings.SESSION_COOKIE_NAME in environ.get("HTTP_COOKIE", ""):
         return None
-    return (
-        environ.get("PATH_INFO"), environ.get("SCRIPT_NAME"), environ.get("HTTP_HOST"),
-        environ.get("SERVER_NAME"), environ.get("SERVER_PORT"), environ.get("wsgi.url_scheme"),
-        environ.get("HTTP_X_FORWARDED_PROTO"), environ.get("HTTP_X_FORWARDED_HOST"),
-        bool(ACCEPTS_GZIP.search(environ.get("HTTP_ACCEPT_ENCODING", ""))),
-    )  # fmt: skip
+    secure = _is_secure(environ)
+    gzip = bool(ACCEPTS_GZIP.search(environ.get("HTTP_ACCEPT_ENCODING", "")))
+    key = (environ.get("PATH_INFO"), environ.get("SCRIPT_NAME"), secure, gzip)
+    return key, _host(environ, secure)
 
 
-def remember_answer(facts: tuple | None, response: HttpResponse) -> None:
+def remember_answer(facts: tuple[tuple, str] | None, response: HttpResponse) -> None:
     """After Django answered a request from the page cache (`page_hit`): its final status and
     headers, for `early_answer` of a request with the same `answer_facts`."""
-    if facts is None or response.cookies:
+    if facts is None or response.cookies or len(facts[1]) > MAX_HOST_LENGTH:
         return
+    key, host = facts
     version, page = response.page_hit
     status = f"{response.status_code} {response.reason_phrase}"
     headers = [(k, v) for k, v in response.items() if k.lower() not in DROPPED_EARLY]
     if len(_answers) >= MAX_ANSWERS:
         _answers.clear()
-    _answers[facts] = (version, page, status, headers)
+    if len(_hosts) >= MAX_HOSTS:
+        _hosts.clear()
+    _answers[key] = (version, page, status, headers)
+    _hosts.add(host)
 
 
-def early_answer(facts: tuple | None) -> tuple[str, list[tuple[str, str]], bytes] | None:
+def early_answer(
+    facts: tuple[tuple, str] | None,
+) -> tuple[str, list[tuple[str, str]], bytes] | None:
     """(status, headers, body) for a request with these `answer_facts` answered before from
     this process's copy of a page that is still fresh and of the current content version; else
-    None (Django answers: a stale copy is renewed there, an edit is seen there)."""
-    known = _answers.get(facts) if facts is not None else None
+    None (Django answers: a stale copy is renewed there, an edit is seen there).
+
+    As Django does after each request (request_finished), a connection that failed or is past
+    its CONN_MAX_AGE is closed afterwards: the count's read uses it."""
+    if facts is None or facts[1] not in _hosts:
+        return None
+    key = facts[0]
+    known = _answers.get(key)
     if known is None:
         return None
     version, page, status, headers = known
     if page.expires <= time.time() or content_version() != version:
+        _answers.pop(key, None)  # not kept alive by this table
         return None
-    gzip = facts[-1]
+    gzip = key[-1]
     body = page.body(gzip)
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not connection.in_atomic_block:  # never in production; tests run in a transaction
+        connection.close_if_unusable_or_obsolete()
     extra = [("Content-Encoding", "gzip")] if gzip else []
     extra += [("Content-Length", str(len(body))), ("X-Cache", "hit")]
     return status, headers + extra, body

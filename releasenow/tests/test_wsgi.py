@@ -155,7 +155,7 @@ def test_an_early_answer_shows_the_live_count(early):
     "other",
     [
         {"HTTP_HOST": "localhost"},
-        {"wsgi.url_scheme": "https"},
+        {"wsgi.url_scheme": "https", "HTTP_X_FORWARDED_PROTO": "https"},
         {"HTTP_X_FORWARDED_PROTO": "https"},
         {"QUERY_STRING": "source=viasna"},
         {"HTTP_COOKIE": "sessionid=abc"},
@@ -167,6 +167,7 @@ def test_a_request_that_differs_in_anything_the_answer_depends_on_goes_through_d
     early, settings, other
 ):
     settings.ALLOWED_HOSTS = ["testserver", "localhost"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     get(), get()
     get(**other)
     assert len(early) == 3
@@ -198,3 +199,18 @@ def test_a_host_django_refuses_is_never_answered_early(early):
         status, _, _ = get(HTTP_HOST="evil.example")
         assert status.startswith("400")
     assert len(early) == 4
+
+
+def test_variants_django_treats_alike_share_one_remembered_answer(early):
+    """A port in Host, an X-Forwarded-Host Django ignores, a very long header: no new entries,
+    so nobody can fill the table (and keep old pages in memory) by varying them."""
+    from releasenow.lib import pagecache
+
+    get(), get()
+    for i in range(20):
+        get(HTTP_X_FORWARDED_HOST=f"x{i}.example" + "x" * 4000)
+        get(HTTP_HOST=f"testserver:{8001 + i}")
+    assert len(pagecache._answers) == 1
+    assert len(pagecache._hosts) <= pagecache.MAX_HOSTS
+    get(HTTP_HOST="testserver:" + "1" * 5000)
+    assert all(len(host) <= pagecache.MAX_HOST_LENGTH for host in pagecache._hosts)
