@@ -20,6 +20,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from email.utils import parseaddr
@@ -27,10 +29,12 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.message import sanitize_address
-from django.db import models, transaction
+from django.db import OperationalError, models, transaction
 from django.utils import timezone
 
 from releasenow.lib.crypto import decrypt_text, encrypt_text
+
+log = logging.getLogger(__name__)
 
 
 def pack(message: EmailMessage, key: str) -> str:
@@ -69,6 +73,25 @@ def pack(message: EmailMessage, key: str) -> str:
     except ValueError:
         data.pop("envelope", None)
     return encrypt_text(json.dumps(data, ensure_ascii=False))
+
+
+def until_written(write: Callable[[], object], patience: float) -> None:
+    """Run `write` (outside a transaction), again after an OperationalError (database locked,
+    connection lost), until `patience` seconds have passed; then the error is raised."""
+    connection = transaction.get_connection()
+    deadline = time.monotonic() + patience
+    delay = 0.25
+    while True:
+        try:
+            write()
+            return
+        except OperationalError:
+            if connection.in_atomic_block or time.monotonic() + delay > deadline:
+                raise
+            log.warning("A write of the mail queue failed; trying again", exc_info=True)
+            connection.close_if_unusable_or_obsolete()  # a lost connection is made anew
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 def message_id(key: str, from_email: str) -> str:
@@ -223,8 +246,17 @@ class OutgoingMail(models.Model):
 
     @classmethod
     def mark_sent(cls, ids: list[int]) -> None:
-        cls.objects.filter(pk__in=ids).update(
-            status=cls.Status.SENT, payload="", error="", finished_at=timezone.now()
+        """Sent is sent. Rows left "sending" go out a second time once their claim is stale
+        (`release_stale`), so when the database stays busy past its timeout (a long import
+        holding SQLite's write lock, a failover), the write is tried again for up to a third
+        of EMAIL_CLAIM_TIMEOUT instead of given up."""
+        patience = settings.EMAIL_CLAIM_TIMEOUT / 3
+        update = cls.objects.filter(pk__in=ids).update
+        until_written(
+            lambda: update(
+                status=cls.Status.SENT, payload="", error="", finished_at=timezone.now()
+            ),
+            patience,
         )
 
     @classmethod

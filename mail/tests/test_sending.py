@@ -262,3 +262,53 @@ def test_a_message_whose_subject_is_gone_is_cancelled_not_sent(smtp_server):
     assert smtp_server.messages == []
     row = OutgoingMail.objects.get()
     assert row.status == "cancelled" and row.payload == "" and "gone" in row.error
+
+
+@pytest.fixture
+def short_busy_timeout():
+    """SQLite's busy timeout of this test's connection at 0.1 s instead of 20 s, and a second
+    connection to hold the write lock with."""
+    import sqlite3
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's write lock")
+    connection.ensure_connection()
+    connection.connection.execute("PRAGMA busy_timeout = 100")
+    holder = sqlite3.connect(
+        connection.settings_dict["NAME"], isolation_level=None, check_same_thread=False
+    )
+    yield holder
+    holder.close()
+    seconds = connection.settings_dict["OPTIONS"].get("timeout", 5)
+    connection.connection.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
+
+def test_mail_sent_is_recorded_as_sent_though_the_database_stays_locked_past_its_timeout(
+    short_busy_timeout, caplog
+):
+    """Left "sending", it would go out a second time once its claim is stale."""
+    queue_email(message("olga@example.org"), key="locked")
+    row = OutgoingMail.objects.get(key="locked")
+    short_busy_timeout.execute("BEGIN IMMEDIATE")  # a long import, say
+    threading.Timer(1.5, short_busy_timeout.rollback).start()
+    with caplog.at_level(logging.WARNING, logger="mail.models"):
+        OutgoingMail.mark_sent([row.pk])
+    assert OutgoingMail.objects.get(pk=row.pk).status == "sent"
+    assert "trying again" in caplog.text
+
+
+def test_past_its_patience_the_record_of_sent_mail_fails_loudly(short_busy_timeout, settings):
+    from django.db import OperationalError
+
+    settings.EMAIL_CLAIM_TIMEOUT = 1  # a third of a second of patience
+    queue_email(message("olga@example.org"), key="locked")
+    row = OutgoingMail.objects.get(key="locked")
+    short_busy_timeout.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            OutgoingMail.mark_sent([row.pk])
+    finally:
+        short_busy_timeout.rollback()
+    assert OutgoingMail.objects.get(pk=row.pk).status == "queued"
