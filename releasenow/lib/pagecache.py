@@ -342,11 +342,16 @@ class Page:
         for name, value in self.headers:
             response[name] = value
         patch_vary_headers(response, ("Accept-Encoding",))
-        if gzip:
-            response["Content-Encoding"] = "gzip"
-        response["Content-Length"] = str(len(body))
-        response["X-Cache"] = "hit" if hit else "miss"
+        for name, value in per_answer_headers(body, gzip, hit):
+            response[name] = value
         return response
+
+
+def per_answer_headers(body: bytes, gzip: bool, hit: bool) -> list[tuple[str, str]]:
+    """The headers of a cached page that differ from one answer to the next (the stored ones
+    leave them out: DROPPED_HEADERS)."""
+    headers = [("Content-Encoding", "gzip")] if gzip else []
+    return [*headers, ("Content-Length", str(len(body))), ("X-Cache", "hit" if hit else "miss")]
 
 
 class PageCacheMiddleware:
@@ -494,7 +499,6 @@ _hosts: set[str] = set()
 MAX_ANSWERS = 1000
 MAX_HOSTS = 100
 MAX_HOST_LENGTH = 300
-DROPPED_EARLY = frozenset({"content-length", "content-encoding", "x-cache"})
 
 
 def _is_secure(environ: dict) -> bool:
@@ -542,7 +546,7 @@ def remember_answer(facts: tuple[tuple, str] | None, response: HttpResponse) -> 
     key, host = facts
     version, page = response.page_hit
     status = f"{response.status_code} {response.reason_phrase}"
-    headers = [(k, v) for k, v in response.items() if k.lower() not in DROPPED_EARLY]
+    headers = [(k, v) for k, v in response.items() if k.lower() not in DROPPED_HEADERS]
     if len(_answers) >= MAX_ANSWERS:
         _answers.clear()
     if len(_hosts) >= MAX_HOSTS:
@@ -575,6 +579,4 @@ def early_answer(
     connection = connections[DEFAULT_DB_ALIAS]
     if not connection.in_atomic_block:  # never in production; tests run in a transaction
         connection.close_if_unusable_or_obsolete()
-    extra = [("Content-Encoding", "gzip")] if gzip else []
-    extra += [("Content-Length", str(len(body))), ("X-Cache", "hit")]
-    return status, headers + extra, body
+    return status, headers + per_answer_headers(body, gzip, hit=True), body

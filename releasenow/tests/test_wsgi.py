@@ -102,6 +102,7 @@ def early(content):
     from releasenow.lib import pagecache
 
     pagecache._answers.clear()
+    pagecache._hosts.clear()
     handled = []
 
     def record(sender, **kwargs):
@@ -214,3 +215,35 @@ def test_variants_django_treats_alike_share_one_remembered_answer(early):
     assert len(pagecache._hosts) <= pagecache.MAX_HOSTS
     get(HTTP_HOST="testserver:" + "1" * 5000)
     assert all(len(host) <= pagecache.MAX_HOST_LENGTH for host in pagecache._hosts)
+
+
+@pytest.mark.parametrize("proxy_header", [None, ("HTTP_X_FORWARDED_PROTO", "https")])
+@pytest.mark.parametrize("forwarded_host", [False, True])
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {},
+        {"wsgi.url_scheme": "https", "SERVER_PORT": "443"},
+        {"HTTP_X_FORWARDED_PROTO": "https, http"},
+        {"HTTP_X_FORWARDED_PROTO": "http", "wsgi.url_scheme": "https"},
+        {"HTTP_X_FORWARDED_HOST": "proxy.example", "HTTP_HOST": "testserver:8000"},
+        {"HTTP_HOST": None, "SERVER_PORT": "8080"},
+        {"HTTP_HOST": None, "wsgi.url_scheme": "https", "SERVER_PORT": "443"},
+    ],
+)
+def test_the_scheme_and_host_of_the_early_path_are_djangos(
+    settings, proxy_header, forwarded_host, request_
+):
+    """`pagecache` decides both without building Django's request: it must decide as Django."""
+    from django.core.handlers.wsgi import WSGIRequest
+
+    from releasenow.lib import pagecache
+
+    settings.SECURE_PROXY_SSL_HEADER = proxy_header
+    settings.USE_X_FORWARDED_HOST = forwarded_host
+    request = {**environ("/en/"), **request_}
+    request = {k: v for k, v in request.items() if v is not None}
+    django_request = WSGIRequest(dict(request))
+    secure = pagecache._is_secure(request)
+    assert secure == django_request.is_secure()
+    assert pagecache._host(request, secure) == django_request._get_raw_host()
