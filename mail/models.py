@@ -245,36 +245,34 @@ class OutgoingMail(models.Model):
         return True
 
     @classmethod
+    def record(cls, ids: list[int], **values) -> None:
+        """Write what happened to claimed rows (sent, failed, to retry, cancelled, suppressed).
+        Left "sending", a row goes out a second time once its claim is stale (`release_stale`),
+        so when the database stays busy past its timeout (a long import holding SQLite's write
+        lock, a failover), the write is tried again for up to a third of EMAIL_CLAIM_TIMEOUT
+        instead of given up."""
+        rows = cls.objects.filter(pk__in=ids)
+        until_written(lambda: rows.update(**values), settings.EMAIL_CLAIM_TIMEOUT / 3)
+
+    @classmethod
     def mark_sent(cls, ids: list[int]) -> None:
-        """Sent is sent. Rows left "sending" go out a second time once their claim is stale
-        (`release_stale`), so when the database stays busy past its timeout (a long import
-        holding SQLite's write lock, a failover), the write is tried again for up to a third
-        of EMAIL_CLAIM_TIMEOUT instead of given up."""
-        patience = settings.EMAIL_CLAIM_TIMEOUT / 3
-        update = cls.objects.filter(pk__in=ids).update
-        until_written(
-            lambda: update(
-                status=cls.Status.SENT, payload="", error="", finished_at=timezone.now()
-            ),
-            patience,
-        )
+        cls.record(ids, status=cls.Status.SENT, payload="", error="", finished_at=timezone.now())
 
     @classmethod
     def mark_suppressed(cls, ids: list[int]) -> None:
-        cls.objects.filter(pk__in=ids).update(
-            status=cls.Status.SUPPRESSED, payload="", finished_at=timezone.now()
-        )
+        cls.record(ids, status=cls.Status.SUPPRESSED, payload="", finished_at=timezone.now())
 
     def mark_cancelled(self, reason: str) -> None:
-        OutgoingMail.objects.filter(pk=self.pk).update(
-            status=self.Status.CANCELLED, payload="", error=reason[:200], finished_at=timezone.now()
-        )
+        self.record(
+            [self.pk], status=self.Status.CANCELLED, payload="", error=reason[:200],
+            finished_at=timezone.now(),
+        )  # fmt: skip
 
     def mark_failed(self, reason: str) -> None:
         """Permanent: the server refused this recipient or message (5xx)."""
-        OutgoingMail.objects.filter(pk=self.pk).update(
-            status=self.Status.FAILED, payload="", error=reason[:200], finished_at=timezone.now(),
-            attempts=self.attempts + 1,
+        self.record(
+            [self.pk], status=self.Status.FAILED, payload="", error=reason[:200],
+            finished_at=timezone.now(), attempts=self.attempts + 1,
         )  # fmt: skip
         from .signals import mail_failed
 
@@ -287,8 +285,8 @@ class OutgoingMail(models.Model):
         if self.attempts >= len(delays):
             self.mark_failed(f"gave up after {self.attempts + 1} attempts: {reason}")
             return False
-        OutgoingMail.objects.filter(pk=self.pk).update(
-            status=self.Status.QUEUED, claimed_at=None, error=reason[:200],
+        self.record(
+            [self.pk], status=self.Status.QUEUED, claimed_at=None, error=reason[:200],
             attempts=self.attempts + 1,
             next_attempt_at=timezone.now() + timedelta(seconds=delays[self.attempts]),
         )  # fmt: skip

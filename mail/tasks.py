@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import OperationalError
 from django.utils import timezone
 from django_tasks import task
 
-from .models import OutgoingMail
+from .models import OutgoingMail, until_written
 from .sending import deliver
+
+log = logging.getLogger(__name__)
 
 # A run stops after this long and queues its continuation, so no task runs for ages (a task
 # still "running" after TASK_RUNNING_TIMEOUT is taken for dead and run again).
 RUN_SECONDS = 60.0
+# A run the database refused (busy past its timeout) is followed by another this much later.
+BUSY_RETRY_SECONDS = 30
 
 
 def prepare_wake(when=None) -> tuple[str, list]:
@@ -65,7 +71,17 @@ def wake_sender(when=None, *, queued: bool | None = None) -> None:
 @task()
 def send_queued_mail() -> dict:
     """Send what is due; then make sure a run is queued for what comes due later."""
-    counts = deliver(time_limit=RUN_SECONDS)
+    try:
+        counts = deliver(time_limit=RUN_SECONDS)
+    except OperationalError:
+        # The database stayed busy past its timeout (a long import holding SQLite's write
+        # lock, a failover) while this run claimed or recorded mail. The chain of runs must
+        # not end here: nothing else would queue the next one until someone signs.
+        log.warning("The e-mail sender stopped on a busy database; next run in %d s",
+                    BUSY_RETRY_SECONDS, exc_info=True)  # fmt: skip
+        later = timezone.now() + timedelta(seconds=BUSY_RETRY_SECONDS)
+        until_written(lambda: wake_sender(later), settings.EMAIL_CLAIM_TIMEOUT / 3)
+        return {"busy": 1}
     if counts.pop("more", 0):
         send_queued_mail.enqueue()  # the time limit stopped this run: continue at once
     else:

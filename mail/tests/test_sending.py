@@ -312,3 +312,48 @@ def test_past_its_patience_the_record_of_sent_mail_fails_loudly(short_busy_timeo
     finally:
         short_busy_timeout.rollback()
     assert OutgoingMail.objects.get(pk=row.pk).status == "queued"
+
+
+@pytest.mark.parametrize(
+    ("record", "status"),
+    [
+        (lambda row: OutgoingMail.mark_suppressed([row.pk]), "suppressed"),
+        (lambda row: row.mark_cancelled("its subject is gone"), "cancelled"),
+        (lambda row: row.mark_failed("550 no such user"), "failed"),
+        (lambda row: row.retry_later("421 try later"), "queued"),
+    ],
+    ids=["suppressed", "cancelled", "failed", "to retry"],
+)
+def test_every_record_of_claimed_mail_waits_for_a_database_locked_past_its_timeout(
+    short_busy_timeout, record, status
+):
+    """Else the row stays "sending" and the whole run stops, its other claimed rows with it."""
+    queue_email(message("olga@example.org"), key="locked")
+    OutgoingMail.objects.claim(10, timezone.now())
+    row = OutgoingMail.objects.get(key="locked")
+    short_busy_timeout.execute("BEGIN IMMEDIATE")
+    threading.Timer(1.0, short_busy_timeout.rollback).start()
+    record(row)
+    row.refresh_from_db()
+    assert row.status == status
+    assert row.payload == "" or status == "queued"
+
+
+def test_a_sender_run_refused_by_a_busy_database_queues_the_next_run(short_busy_timeout, caplog):
+    """Nothing else would send the queue until the next signer comes."""
+    from mail.tasks import BUSY_RETRY_SECONDS, send_queued_mail
+
+    queue_email(message("olga@example.org"), key="waiting")
+    DBTaskResult.objects.all().delete()
+    short_busy_timeout.execute("BEGIN IMMEDIATE")  # the claim cannot be made
+    threading.Timer(1.0, short_busy_timeout.rollback).start()
+    with caplog.at_level(logging.WARNING, logger="mail.tasks"):
+        assert send_queued_mail.call() == {"busy": 1}
+    assert "busy database" in caplog.text
+    (next_run,) = DBTaskResult.objects.filter(status="READY")
+    assert next_run.task_path == send_queued_mail.module_path
+    assert next_run.run_after >= timezone.now() + timedelta(seconds=BUSY_RETRY_SECONDS - 5)
+    assert OutgoingMail.objects.get(key="waiting").status == "queued"
+    time_passes()
+    run_worker()
+    assert OutgoingMail.objects.get(key="waiting").status == "sent"

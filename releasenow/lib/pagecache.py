@@ -421,8 +421,13 @@ class PageCacheMiddleware:
                     self.not_public.clear()
                 self.not_public.add(request.path)
             return response
-        if response.cookies or "cookie" in response.get("Vary", "").lower():
-            # Something on the page set a cookie (a CSRF token, a message): not the same for all.
+        if (
+            response.cookies
+            or "cookie" in response.get("Vary", "").lower()
+            or getattr(request, "_csp_nonce", None) is not None
+        ):
+            # Not the same for all: something on the page set a cookie (a CSRF token, a
+            # message), or used a CSP nonce, which replayed to everyone would protect nothing.
             del response["Cache-Control"]
             add_never_cache_headers(response)
             return response

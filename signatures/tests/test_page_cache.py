@@ -378,3 +378,24 @@ def test_a_count_read_after_its_slot_ended_is_not_offered_for_that_slot(
     assert caches["default"].get(f"count:{manifesto.pk}:{slot}") is None
     assert caches["default"].get(f"count:{manifesto.pk}:{slot + 1}") == 0
     assert len(reads) == 2
+
+
+def test_a_page_that_uses_a_csp_nonce_is_never_stored(rf):
+    """A nonce is worth something only if nobody else saw it: replayed by a cache (ours, a
+    proxy's) to every visitor, it would let any injected script carry it."""
+    from django.http import HttpResponse
+
+    from releasenow.lib.pagecache import PageCacheMiddleware, public_page
+    from releasenow.middleware import ContentSecurityPolicy
+
+    @public_page
+    def page_with_a_script(request):
+        return HttpResponse(f'<script nonce="{request.csp_nonce}">go()</script>')
+
+    middleware = PageCacheMiddleware(ContentSecurityPolicy(page_with_a_script))
+    first, second = (middleware(rf.get("/en/a-script/")) for _ in range(2))
+    assert first.content != second.content
+    for answer in (first, second):
+        assert "X-Cache" not in answer
+        assert "no-store" in answer["Cache-Control"] and "public" not in answer["Cache-Control"]
+    assert middleware.local == {}
