@@ -53,13 +53,17 @@ def signature_context(signature: Signature) -> dict:
 SIGNATURE_TEMPLATES = ("confirm", "already-signed")
 
 
-def queue_signature_email(signature: Signature, template: str, new: NewEmail | None = None) -> None:
+def queue_signature_email(
+    signature: Signature, template: str, new: NewEmail | None = None, then=()
+) -> None:
     """`confirm` for a pending signature, `already-signed` for a second attempt; rendered by
-    the worker. `new` is the message prepared before the transaction (the sign request)."""
+    the worker. `new` is the message prepared before the transaction (the sign request);
+    `then`, statements of the caller's to send with the message's (`NewEmail.queue`)."""
     new = new or NewEmail(throttle_key(signature.email))
     new.queue(
-        key=f"{signature.ref}:{template}:{secrets.token_hex(8)}", ref=signature.ref, kind=template
-    )
+        key=f"{signature.ref}:{template}:{secrets.token_hex(8)}", ref=signature.ref, kind=template,
+        then=then,
+    )  # fmt: skip
 
 
 # The petitions' texts as the worker last read them, for one content version (any save of

@@ -315,19 +315,28 @@ class Signature(models.Model):
         row = rows[0] if rows else None
         if row is None:  # the insert was refused by something else than the address
             raise IntegrityError("The signature could not be stored.")
-        # The same few fields whether the row is new or not: the same work either way.
-        signature = Signature(
-            pk=row[0], status=row[1], petition=self.petition, email_digest=self.email_digest,
-            email_encrypted=self.email_encrypted, language=self.language,
-        )  # fmt: skip
-        signature._state.adding = False
+        # The same few fields whether the row is new or not: the same work either way. The
+        # others are deferred (read from the database if ever asked for), not made up: a new
+        # instance would compute every default, a UUID among them, for nothing.
+        known = {
+            "id": row[0], "status": row[1], "petition_id": self.petition_id,
+            "email_digest": self.email_digest, "email_encrypted": self.email_encrypted,
+            "language": self.language,
+        }  # fmt: skip
+        names = _in_field_order(tuple(known))
+        signature = Signature.from_db(self._state.db, names, [known[name] for name in names])
+        signature.petition = self.petition
         return signature, created
 
     def count_submission(self, created: bool) -> None:
-        """The day's statistics, by 0 for a known address (the same statement either way).
+        """The day's statistics, by 0 for a known address (the same statement either way)."""
+        run_together([self.submission_statement(created)])
+
+    def submission_statement(self, created: bool) -> tuple[str, list]:
+        """`count_submission`'s statement, for the sign request to send with its last others.
         Last in the sign transaction: on PostgreSQL every signer of the day updates this row,
         which stays locked until the commit."""
-        SigningStat.add(self.petition_id, self.source, submitted=int(created))
+        return SigningStat.add_statement(self.petition_id, self.source, submitted=int(created))
 
     def prepare(self) -> PreparedInsert:
         """Compile this candidate's INSERT (before the transaction: see `store`)."""
@@ -615,16 +624,26 @@ def _find_by_digest_sql() -> str:
     )
 
 
+@functools.cache
+def _in_field_order(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Signature's attribute names `names` in the order of its columns, as `from_db` takes
+    them."""
+    return tuple(f.attname for f in Signature._meta.concrete_fields if f.attname in names)
+
+
 def increment(model: type[models.Model], keys: dict, **deltas: int) -> None:
     """Add `deltas` to the counter columns of the row identified by `keys` (a unique
     constraint's fields), creating the row if needed: one INSERT … ON CONFLICT DO UPDATE,
     atomic in the database and safe under concurrent writers."""
+    run_together([increment_statement(model, keys, **deltas)])
+
+
+def increment_statement(model: type[models.Model], keys: dict, **deltas: int) -> tuple[str, list]:
+    """`increment`'s (sql, params), to be run with others (`run_together`)."""
     sql, key_fields = _increment_sql(model, tuple(keys), tuple(deltas), connection.vendor)
     values = zip(key_fields, keys.values(), strict=True)
     params = [f.get_db_prep_save(value, connection) for f, value in values]
-    params += deltas.values()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, [*params, *deltas.values()]
 
 
 @functools.cache
@@ -847,8 +866,16 @@ class SigningStat(models.Model):
 
     @classmethod
     def add(cls, petition_id: int, source: str, *, submitted: int = 0, confirmed: int = 0) -> None:
+        run_together(
+            [cls.add_statement(petition_id, source, submitted=submitted, confirmed=confirmed)]
+        )
+
+    @classmethod
+    def add_statement(
+        cls, petition_id: int, source: str, *, submitted: int = 0, confirmed: int = 0
+    ) -> tuple[str, list]:
         keys = {"petition_id": petition_id, "day": timezone.localdate(), "source": source}
-        increment(cls, keys, submitted=submitted, confirmed=confirmed)
+        return increment_statement(cls, keys, submitted=submitted, confirmed=confirmed)
 
 
 class RiskyMailDomain(models.Model):

@@ -168,10 +168,13 @@ def submit(
         pending = created or signature.status == Signature.Status.PENDING
         template = "confirm" if pending else "already-signed"
         if mail_allowed(request, over=mail_held):
-            queue_signature_email(signature, template, new_email)
+            # The day's statistics, last, travel with the e-mail's statements: one round trip
+            # fewer on PostgreSQL.
+            counted = candidate.submission_statement(created)
+            queue_signature_email(signature, template, new_email, then=[counted])
         else:
             record_withheld(signature, template)
-        candidate.count_submission(created)
+            candidate.count_submission(created)
 
     try:
         atomic_together(write)

@@ -183,14 +183,16 @@ class NewEmail:
         self.insert = PreparedInsert(row)
         self.wake = prepare_wake(now)
 
-    def queue(self, *, key: str, ref: str, kind: str) -> None:
+    def queue(self, *, key: str, ref: str, kind: str, then: list[tuple[str, list]] = ()) -> None:
+        """`then`: further statements ((sql, params) each) to run after these, in the same
+        round trip."""
         from mail.tasks import wake_sender
 
         from .prepared import run_together
 
         # The INSERT and wake_sender's question: one round trip on PostgreSQL.
-        _inserted, (_count, queued) = run_together(
-            [self.insert.statement(key=key, ref=ref, kind=kind), self.wake]
+        _inserted, (_count, queued), *_then = run_together(
+            [self.insert.statement(key=key, ref=ref, kind=kind), self.wake, *then]
         )
         wake_sender(queued=bool(queued))
 

@@ -147,6 +147,7 @@ def redis_round_trips(monkeypatch) -> list[str]:
 
     if not isinstance(caches["default"], RedisCache):
         pytest.skip("Redis only")
+    caches["default"].count(f"warm-{uuid.uuid4().hex}", 60)  # the server learns the script
     trips = []
     for cls, name in ((redis.client.Redis, "execute_command"), (redis.client.Pipeline, "execute")):
         real = getattr(cls, name)
@@ -161,7 +162,8 @@ def test_a_count_on_redis_is_one_round_trip_and_keeps_its_expiry(monkeypatch):
     trips = redis_round_trips(monkeypatch)
     key = f"count-redis-{uuid.uuid4().hex}"
     assert [cache.count(key, 60) for _ in range(3)] == [1, 2, 3]
-    assert trips == ["execute"] * 3  # one MULTI per hit, the same for a new key and a known one
+    # One script per hit (EVALSHA), the same for a new key and a known one.
+    assert trips == ["execute_command"] * 3
     monkeypatch.undo()
     ttl = cache._cache.get_client(write=True).ttl(cache.make_and_validate_key(key))
     assert 55 <= ttl <= 60
@@ -249,12 +251,22 @@ def test_several_limits_count_together_as_each_alone():
     assert over_limit("sign", a, "2/m") and over_limit("mail-network", b, "3/h")
 
 
+def test_counts_on_redis_go_on_after_the_server_forgot_the_script(monkeypatch):
+    """A restarted Redis knows no scripts: the count sends it again."""
+    redis_round_trips(monkeypatch)
+    monkeypatch.undo()
+    key = f"forgot-{uuid.uuid4().hex}"
+    assert cache.count(key, 60) == 1
+    cache._cache.get_client(write=True).script_flush()
+    assert cache.count(key, 60) == 2
+
+
 def test_several_counts_on_redis_are_one_round_trip_and_keep_their_expiry(monkeypatch):
     trips = redis_round_trips(monkeypatch)
     keys = [f"many-{uuid.uuid4().hex}" for _ in range(2)]
     assert cache.count_many([(keys[0], 60), (keys[1], 3600)]) == [1, 1]
     assert cache.count_many([(keys[0], 60), (keys[1], 3600)]) == [2, 2]
-    assert trips == ["execute"] * 2
+    assert trips == ["execute_command"] * 2
     monkeypatch.undo()
     client = cache._cache.get_client(write=True)
     ttls = [client.ttl(cache.make_and_validate_key(key)) for key in keys]
