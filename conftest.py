@@ -56,7 +56,6 @@ def _fresh_page_cache(settings, tmp_path):
     from releasenow.lib import pagecache
 
     pagecache._shown.clear()
-    pagecache._petitions.clear()
 
 
 @pytest.fixture

@@ -473,8 +473,7 @@ else:
 # while one request renews it); 0: off.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5)
 # Seconds during which every process shows the same signature count on cached pages, read
-# from the database once per slot and shared through the default cache, and shown during the
-# slot after (fetched ahead: `pagecache.start_keeper`); 0: read on every answer.
+# from the database once per slot and shared through the default cache; 0: read on every answer.
 # Default: 1 with Redis; 0 without, as SQLite's read on every answer is local and cheap.
 PAGE_COUNT_SECONDS = env_int("PAGE_COUNT_SECONDS", 1 if env("REDIS_URL") else 0)
 # What proxies and browsers may do with a public page: keep it fresh max-age seconds, then

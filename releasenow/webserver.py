@@ -108,10 +108,8 @@ def application():
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         if str(os.getppid()) != os.environ.get(MAIN_PID, str(os.getppid())):
             os._exit(1)  # the main process ended before the line above
-    from releasenow.lib.pagecache import start_keeper
     from releasenow.wsgi import application
 
-    start_keeper()  # so that no request waits for what a cached page needs
     return application
 
 

@@ -9,10 +9,9 @@ on one machine shares it) and served without running the view:
   that any save of a content model bumps (`CONTENT_APPS`), so edits show at once;
 - the signature count is not frozen into the page: the count snippet is cut out when the page
   is stored and filled in on every answer (`shown_count`: from the petition row, or with Redis
-  the count all processes share for a slot of PAGE_COUNT_SECONDS, fetched ahead by a keeper
-  thread), so the origin never shows a count more than two slots old and never one lower
-  than it showed before (other parts, such as the latest signatories, are at most
-  `PAGE_CACHE_SECONDS` + `STALE_GRACE` old);
+  the count all processes share for a slot of PAGE_COUNT_SECONDS), so the origin never shows
+  a count more than a second old and never one lower than it showed before (other parts, such
+  as the latest signatories, are at most `PAGE_CACHE_SECONDS` + `STALE_GRACE` old);
 - answers carry `Cache-Control: public, max-age, stale-while-revalidate` so the shipped nginx
   micro-cache (or a CDN) can hold them; with the defaults no copy anyone gets is older than
   30 s (PAGE_CACHE_SECONDS + STALE_GRACE at the origin, max-age + stale-while-revalidate after);
@@ -66,9 +65,6 @@ PAGE_QUERY_PARAMS = ("source", "before")
 VERSION_RECHECK = 1.0  # seconds
 # Seconds a page past PAGE_CACHE_SECONDS may still be served while one request renews it.
 STALE_GRACE = 5
-# How long a process serves a stale copy (within STALE_GRACE) before it looks for the new one
-# in the shared cache again.
-LOOK_AGAIN = 0.1  # seconds
 # How long a request waits for the page another thread of its process is rendering, before it
 # renders the page itself.
 RENDER_WAIT = 5.0
@@ -125,16 +121,10 @@ _version: list = [None, 0.0]  # this process's last look at the shared version, 
 
 def content_version() -> str:
     """The shared content version, looked up at most once a second per process: an edit shows
-    everywhere within a second, and a cached page costs one round trip less. In a web server
-    process the keeper thread (`start_keeper`) looks it up, so requests need not."""
+    everywhere within a second, and a cached page costs one round trip less."""
     now = time.monotonic()
     if _version[0] is not None and now - _version[1] < VERSION_RECHECK:
         return _version[0]
-    return _look_up_version()
-
-
-def _look_up_version() -> str:
-    now = time.monotonic()
     version = page_cache().get(VERSION_KEY)
     if version is None:
         version = uuid.uuid4().hex[:12]
@@ -197,11 +187,8 @@ def current_count(petition_id: int) -> int | None:
 _count_sql: dict[str, str] = {}
 
 
-# petition id -> {time slot: the count established for it} in this process
-_shown: dict[int, dict[int, int]] = {}
+_shown: dict[int, tuple[int, int]] = {}  # petition id -> (time slot, count) in this process
 _clock = time.time  # the slots' clock (tests move it)
-# What a slot holds when nobody read the count during it: the next slot's count stands in.
-NO_COUNT = -1
 
 
 def shown_count(petition_id: int) -> int | None:
@@ -209,115 +196,44 @@ def shown_count(petition_id: int) -> int | None:
 
     With PAGE_COUNT_SECONDS = 0, the committed count, read on every answer. Otherwise time is
     cut in slots of that length, and every process of every app server shows the same count
-    during a slot, so that it never goes backwards from one answer to the next, whichever
-    process gives them (each process holding its own copy for a while would let a reload show
-    a lower count). A slot's count is read from the database during that slot by the first
-    process to get there, and offered to the others through the default cache (`add`: atomic
-    in Redis and in the database cache).
-
-    A page shows the count of the slot before the current one, which the keeper thread of its
-    process (`start_keeper`) has fetched in advance: so no answer waits for a round trip, and
-    the count is at most two slots old. Under a crowd, the requests that did those round trips
-    themselves, every process at every slot change, waited up to 0.8 s for their turn (the
-    pages' p99 on PostgreSQL + Redis went from 5 to 500 ms). A process without a keeper (tests,
-    `runserver`), or whose keeper is late, fetches it on the spot. On PostgreSQL the
-    per-answer read was a round trip that halved the pages' speed against a static file.
+    during a slot: the first process to reach a slot reads the database and offers the count to
+    the default cache (`add`: atomic in Redis and in the database cache); every other process
+    takes that one, then holds it in memory until the slot ends. So a cached page costs no
+    round trip at all, the count is at most one slot old, and it never goes backwards from one
+    answer to the next, whichever process gives them (each process holding its own copy for a
+    while would let a reload show a lower count). On PostgreSQL the per-answer read was a round
+    trip that halved the pages' speed against a static file.
     """
     seconds = settings.PAGE_COUNT_SECONDS
     if seconds <= 0:
         return current_count(petition_id)
-    _petitions.add(petition_id)
     slot = int(_clock() / seconds)
+    held = _shown.get(petition_id)
+    if held is not None and held[0] == slot:
+        return held[1]
+    key = f"count:{petition_id}:{slot}"
+    shared = caches["default"]
     try:
-        count = _slot_count(petition_id, slot - 1)
-        if count == NO_COUNT:  # nobody read it in time: this slot's count stands in
-            count = _slot_count(petition_id, slot)
-            if count == NO_COUNT:  # read after this slot ended: try the next one
+        count = shared.get(key)
+        if count is None:
+            count = current_count(petition_id)
+            if count is None:
+                return None
+            if int(_clock() / seconds) != slot:
+                # Read after the slot ended: that count may be newer than the next slot's,
+                # which another process may show already. Take the next slot's instead.
                 return shown_count(petition_id)
+            if not shared.add(key, count, timeout=max(10, int(seconds * 4))):
+                count = shared.get(key, count)
     except DatabaseError:
         raise
     except Exception:  # noqa: BLE001 - the shared cache is away: read the count every time
         log.warning("Page cache unavailable for the count", exc_info=True)
         return current_count(petition_id)
+    held = _shown.get(petition_id)
+    if held is None or held[0] < slot:
+        _shown[petition_id] = (slot, count)
     return count
-
-
-def _slot_count(petition_id: int, slot: int) -> int | None:
-    """The count established for `slot`: this process's copy, the one another process offered,
-    or (during the slot only) read now and offered. A slot that has ended with none is marked
-    NO_COUNT for every process: a count read now could be newer than the next slot's, which
-    another process may show already."""
-    held = _shown.get(petition_id, {}).get(slot)
-    if held is not None:
-        return held
-    seconds = settings.PAGE_COUNT_SECONDS
-    key = f"count:{petition_id}:{slot}"
-    shared = caches["default"]
-    count = shared.get(key)
-    if count is None:
-        count = NO_COUNT
-        if int(_clock() / seconds) == slot:
-            count = current_count(petition_id)
-            if count is None:
-                return None  # no such petition
-            if int(_clock() / seconds) != slot:
-                count = NO_COUNT  # read after the slot ended
-        if not shared.add(key, count, timeout=max(10, int(seconds * 4))):
-            count = shared.get(key, count)
-    held = _shown.setdefault(petition_id, {})
-    held[slot] = count
-    for old in [s for s in held if s < slot - 2]:
-        held.pop(old, None)
-    return count
-
-
-# The keeper: one thread per web server process that fetches, ahead of the requests, what a
-# cached page needs from the shared cache and the database (the content version, each shown
-# petition's count for the current slot), so that answering a cached page makes no round trip.
-KEEPER_TICK = 0.2  # seconds
-_petitions: set[int] = set()  # the petitions whose count this process's pages show
-_keeper: list = [None, None]  # the thread, and the event that stops it
-_keeper_lock = threading.Lock()
-
-
-def start_keeper() -> None:
-    """Start this process's keeper thread (releasenow/webserver.py, in each worker)."""
-    with _keeper_lock:
-        if _keeper[0] is None or not _keeper[0].is_alive():
-            stop = threading.Event()
-            thread = threading.Thread(target=_keep, args=(stop,), name="page-keeper", daemon=True)
-            _keeper[:] = [thread, stop]
-            thread.start()
-
-
-def stop_keeper() -> None:
-    with _keeper_lock:
-        thread, stop = _keeper
-        if thread is not None:
-            stop.set()
-            thread.join()
-        _keeper[:] = [None, None]
-
-
-def _keep(stop: threading.Event) -> None:
-    while not stop.is_set():
-        try:
-            keep_fresh()
-        except Exception:  # noqa: BLE001 - Redis or the database away: requests fetch meanwhile
-            log.warning("The page keeper could not fetch", exc_info=True)
-            connections[DEFAULT_DB_ALIAS].close_if_unusable_or_obsolete()
-        stop.wait(KEEPER_TICK)
-    connections[DEFAULT_DB_ALIAS].close()
-
-
-def keep_fresh() -> None:
-    """One round of the keeper: the content version, and the current slot's counts."""
-    _look_up_version()
-    seconds = settings.PAGE_COUNT_SECONDS
-    if seconds > 0:
-        slot = int(_clock() / seconds)
-        for petition_id in list(_petitions):
-            _slot_count(petition_id, slot)
 
 
 class _Count:
@@ -450,8 +366,6 @@ class PageCacheMiddleware:
         self.local: dict[str, tuple[str, Page]] = {}
         self.lock = threading.Lock()
         self.rendering: dict[str, threading.Event] = {}
-        self.fetching: set[str] = set()  # keys a request of this process looks up in the cache
-        self.looked: dict[str, float] = {}  # when a stale key was last looked up
         self.not_public: set[str] = set()  # paths last answered with nothing to store
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -548,43 +462,27 @@ class PageCacheMiddleware:
         """A fresh copy (this process's, whose pieces are compressed already, else the shared
         one). When it has just gone stale, one request renews it while the others are still
         answered from it for up to STALE_GRACE seconds: no stampede of renders every few
-        seconds on a busy page. Meanwhile one request of the process at a time, and at most
-        every LOOK_AGAIN seconds, looks for the new copy in the shared cache."""
+        seconds on a busy page."""
         if settings.PAGE_CACHE_SECONDS <= 0:
             return None
         now = time.time()
         held = self.local.get(key)
         page = held[1] if held and held[0] == version else None
-        if page is not None and page.expires > now:
-            return page
-        usable = page is not None and page.expires + STALE_GRACE >= now
-        with self.lock:
-            # One request of this process looks for the new copy; under a crowd, every request
-            # of the process doing that round trip at once made each of them wait its turn.
-            if usable and (key in self.fetching or self.looked.get(key, 0.0) > now - LOOK_AGAIN):
-                return page
-            self.fetching.add(key)
-            if usable:
-                self.looked[key] = now
-        try:
+        if page is None or page.expires <= now:
             shared = page_cache().get(key)
             if shared is not None and (page is None or shared.expires > page.expires):
                 page = shared
                 self.remember(key, version, page)
-            if page is None or page.expires > now:
-                return page
-            if page.expires + STALE_GRACE < now or page_cache().add(f"{key}:renew", 1, STALE_GRACE):
-                return None  # this request renders the page anew
+        if page is None or page.expires > now:
             return page
-        finally:
-            with self.lock:
-                self.fetching.discard(key)
+        if page.expires + STALE_GRACE < now or page_cache().add(f"{key}:renew", 1, STALE_GRACE):
+            return None  # this request renders the page anew
+        return page
 
     def remember(self, key: str, version: str, page: Page) -> None:
         with self.lock:
             if len(self.local) > 500:
                 self.local.clear()
-                self.looked.clear()
             self.local[key] = (version, page)
 
 

@@ -145,7 +145,6 @@ def test_a_page_gone_stale_is_renewed_by_one_request_while_others_get_the_old_co
     pagecache.page_cache().add(f"{key}:renew", 1, 5)  # another request is renewing it
     assert client.get("/en/manifesto/")["X-Cache"] == "hit"
     pagecache.page_cache().delete(f"{key}:renew")
-    time.sleep(pagecache.LOOK_AGAIN)  # a process looks for a new copy at most this often
     assert client.get("/en/manifesto/")["X-Cache"] == "miss"
     time.sleep(1.1 + pagecache.STALE_GRACE)  # too old to serve even while renewing
     pagecache.page_cache().add(f"{key}:renew", 1, 5)
@@ -206,41 +205,6 @@ def test_a_cold_page_is_rendered_once_while_the_processs_other_requests_wait_for
     assert len(answers) == 9
     assert {answer.content for answer in answers} == {b"<p>render 1</p>"}
     assert sorted(answer["X-Cache"] for answer in answers) == ["hit"] * 8 + ["miss"]
-
-
-def test_a_stale_copy_is_looked_for_in_the_shared_cache_by_one_request_at_a_time(rf, monkeypatch):
-    """Under a crowd, every request of a process making that round trip at once made each of
-    them wait; the others are answered from the copy within its grace meanwhile."""
-    import time
-
-    from django.http import HttpResponse
-
-    from releasenow.lib import pagecache
-
-    middleware = pagecache.PageCacheMiddleware(
-        pagecache.public_page(lambda request: HttpResponse("<p>page</p>"))
-    )
-    middleware(rf.get("/en/x/"))
-    version = pagecache.content_version()
-    key = middleware.key(rf.get("/en/x/"), version)
-    stale = middleware.local[key][1]
-    stale.expires = time.time() - 1
-    looks = []
-    cache_class = type(pagecache.page_cache())
-    real_get = cache_class.get
-
-    def get(self, key, *args, **kwargs):
-        looks.append(key)
-        return real_get(self, key, *args, **kwargs)
-
-    monkeypatch.setattr(cache_class, "get", get)
-    middleware.fetching.add(key)  # another thread is looking
-    assert middleware.lookup(key, version) is stale
-    assert looks == []
-    middleware.fetching.clear()
-    assert middleware.lookup(key, version) is not None  # this one looks
-    assert middleware.lookup(key, version) is not None  # and not again so soon
-    assert looks.count(key) == 1
 
 
 def test_requests_for_a_page_that_is_not_cached_do_not_wait_for_each_other(rf, settings):
@@ -332,13 +296,11 @@ def count_reads(statements) -> int:
     return sum("SELECT signature_count FROM" in sql for sql in statements)
 
 
-def test_with_a_shared_count_a_cached_page_shows_the_count_its_keeper_read_a_slot_before(
+def test_with_a_shared_count_a_cached_page_reads_the_database_once_per_slot(
     client, manifesto, slots
 ):
-    """The keeper thread reads each slot's count once; answers read nothing themselves."""
     from django.db import connection
 
-    from releasenow.lib import pagecache
     from signatures.tests.conftest import make_signature
 
     client.get("/en/manifesto/")
@@ -350,32 +312,9 @@ def test_with_a_shared_count_a_cached_page_shows_the_count_its_keeper_read_a_slo
     assert {count_of(p.content.decode()) for p in pages} == {"0"}  # the slot's count
     slots[0] += 10
     with statements_run(connection) as statements:
-        pagecache.keep_fresh()  # the keeper, early in the slot
-    assert count_reads(statements) == 1
-    with statements_run(connection) as statements:
-        assert count_of(client.get("/en/manifesto/").content.decode()) == "0"  # the slot before
-        slots[0] += 10
         assert count_of(client.get("/en/manifesto/").content.decode()) == "1"
-        assert count_of(client.get("/en/manifesto/").content.decode()) == "1"
-    assert count_reads(statements) == 0
-
-
-def test_without_a_keeper_a_slot_nobody_read_gives_way_to_the_next(client, manifesto, slots):
-    """A process without a keeper (runserver, tests), or one idle for a slot, reads the count
-    itself, and only in the slot whose count it is."""
-    from django.core.cache import caches
-    from django.db import connection
-
-    from releasenow.lib import pagecache
-    from signatures.tests.conftest import make_signature
-
-    make_signature(manifesto, "Anna Nowak")
-    slot = int(slots[0] / 10)
-    with statements_run(connection) as statements:
         assert count_of(client.get("/en/manifesto/").content.decode()) == "1"
     assert count_reads(statements) == 1
-    assert caches["default"].get(f"count:{manifesto.pk}:{slot - 1}") == pagecache.NO_COUNT
-    assert caches["default"].get(f"count:{manifesto.pk}:{slot}") == 1
 
 
 def test_every_process_shows_the_count_of_the_slot_so_a_reload_never_shows_less(
@@ -390,10 +329,6 @@ def test_every_process_shows_the_count_of_the_slot_so_a_reload_never_shows_less(
     assert count_of(client.get("/en/manifesto/").content.decode()) == "1"
     make_signature(manifesto, "Jan Kowalski")
     pagecache._shown.clear()  # another process
-    assert count_of(client.get("/en/manifesto/").content.decode()) == "1"
-    slots[0] += 10
-    pagecache.keep_fresh()
-    pagecache._shown.clear()
     assert count_of(client.get("/en/manifesto/").content.decode()) == "1"
     slots[0] += 10
     pagecache._shown.clear()
@@ -414,7 +349,7 @@ def test_with_the_shared_cache_away_the_count_is_read_from_the_database(
             raise ConnectionError("redis is away")
 
     monkeypatch.setattr(pagecache, "caches", {"default": Away(), "pages": Away()})
-    slots[0] += 20  # past what this process holds
+    slots[0] += 10
     assert pagecache.shown_count(manifesto.pk) == 1
     page = client.get("/en/manifesto/")  # the page renders without its cache
     assert page.status_code == 200 and count_of(page.content.decode()) == "1"
@@ -423,8 +358,7 @@ def test_with_the_shared_cache_away_the_count_is_read_from_the_database(
 def test_a_count_read_after_its_slot_ended_is_not_offered_for_that_slot(
     manifesto, slots, monkeypatch
 ):
-    """Read late (a paused thread), it may be newer than what the next slot shows elsewhere:
-    the slot is marked as having none, and the next slot's count is shown instead."""
+    """Read late (a paused thread), it may be newer than what the next slot shows elsewhere."""
     from django.core.cache import caches
 
     from releasenow.lib import pagecache
@@ -440,36 +374,10 @@ def test_a_count_read_after_its_slot_ended_is_not_offered_for_that_slot(
     reads = []
     monkeypatch.setattr(pagecache, "current_count", slow_read)
     slot = int(slots[0] / 10)
-    pagecache._petitions.add(manifesto.pk)
-    pagecache.keep_fresh()
-    assert caches["default"].get(f"count:{manifesto.pk}:{slot}") == pagecache.NO_COUNT
-    assert pagecache.shown_count(manifesto.pk) == 0
+    pagecache.shown_count(manifesto.pk)
+    assert caches["default"].get(f"count:{manifesto.pk}:{slot}") is None
     assert caches["default"].get(f"count:{manifesto.pk}:{slot + 1}") == 0
     assert len(reads) == 2
-
-
-def test_the_keeper_goes_on_when_the_shared_cache_is_away(settings, monkeypatch):
-    """Started once per process; a failed round is logged and the next one tries again."""
-    import threading
-
-    from releasenow.lib import pagecache
-
-    rounds = threading.Semaphore(0)
-
-    def fail():
-        rounds.release()
-        raise ConnectionError("redis is away")
-
-    monkeypatch.setattr(pagecache, "keep_fresh", fail)
-    monkeypatch.setattr(pagecache, "KEEPER_TICK", 0.01)
-    pagecache.start_keeper()
-    try:
-        pagecache.start_keeper()
-        assert rounds.acquire(timeout=5) and rounds.acquire(timeout=5)
-        assert sum(t.name == "page-keeper" for t in threading.enumerate()) == 1
-    finally:
-        pagecache.stop_keeper()
-    assert not any(t.name == "page-keeper" for t in threading.enumerate())
 
 
 def test_a_page_that_uses_a_csp_nonce_is_never_stored(rf):
