@@ -81,4 +81,17 @@ def risky_provider(email: str) -> str:
         return ""
     with contextlib.suppress(UnicodeError):  # not a valid name: compared as typed
         domain = domain.encode("idna").decode("ascii")
-    return domain if any(matches(domain, entry) for entry in risky_domains()) else ""
+    # As `matches` against every entry: a plain one by set lookups of the domain and each of
+    # its parents (every sign request asks), the few `name.*` ones one by one.
+    exact, wildcards = _split(tuple(risky_domains()))
+    labels = domain.split(".")
+    if any(".".join(labels[i:]) in exact for i in range(len(labels))):
+        return domain
+    return domain if any(matches(domain, entry) for entry in wildcards) else ""
+
+
+@functools.lru_cache(maxsize=4)
+def _split(domains: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The plain entries, and the `name.*` ones."""
+    wildcards = tuple(d for d in domains if d.endswith(".*"))
+    return frozenset(domains).difference(wildcards), wildcards

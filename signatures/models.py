@@ -134,7 +134,10 @@ class Signature(models.Model):
         RELATIVE = "relative", _("Relative of a political prisoner")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
+    # No index of its own: `one_signature_per_address` (petition, address) serves it.
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="signatures", db_index=False
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -848,7 +851,10 @@ class SigningStat(models.Model):
     only in these totals.
     """
 
-    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signing_stats")
+    # No index of its own: `one_stat_per_day_and_source` (petition, day, source) serves it.
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="signing_stats", db_index=False
+    )
     day = models.DateField()
     source = models.CharField(max_length=40, blank=True)
     submitted = models.IntegerField(default=0)

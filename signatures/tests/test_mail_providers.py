@@ -3,7 +3,13 @@ warned, in their language, and offered another address or an unlisted signature.
 
 import pytest
 
-from signatures.mail_providers import repository_domains, risky_provider
+from signatures.mail_providers import (
+    forget_cached_domains,
+    matches,
+    repository_domains,
+    risky_domains,
+    risky_provider,
+)
 from signatures.models import RiskyMailDomain, Signature
 from signatures.tests.conftest import sign
 
@@ -100,3 +106,21 @@ def test_the_page_carries_the_list_for_the_script(client, manifesto):
     html = client.get("/en/manifesto/sign/").content.decode()
     assert 'data-risky-domains="' in html and "yandex.*" in html
     assert 'id="email-warning" tabindex="-1" aria-labelledby="email-warning-title" hidden' in html
+
+
+def test_the_quick_lookup_finds_what_comparing_with_every_entry_finds():
+    """`risky_provider` looks up sets; `matches` against each entry is the definition."""
+    RiskyMailDomain.objects.create(domain="mail.yandex.*")
+    RiskyMailDomain.objects.create(domain="corp.example")
+    forget_cached_domains()
+    entries = risky_domains()
+    domains = [
+        *(e.replace("*", "com") for e in entries),
+        *(f"sub.{e.replace('*', 'by')}" for e in entries),
+        *(f"x{e.replace('*', 'org')}" for e in entries),
+        "mail.yandex.kz", "a.mail.yandex.kz", "yandex", "example", "corp.example",
+        "x.corp.example", "xcorp.example", "gmail.com", "ru", "by",
+    ]  # fmt: skip
+    for domain in domains:
+        expected = domain if any(matches(domain, e) for e in entries) else ""
+        assert risky_provider(f"someone@{domain}") == expected, domain
