@@ -24,6 +24,7 @@ Requests with a session cookie (staff), other methods and every other view bypas
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import struct
@@ -552,12 +553,26 @@ def remember_answer(facts: tuple[tuple, str] | None, response: HttpResponse) -> 
     version, page = response.page_hit
     status = f"{response.status_code} {response.reason_phrase}"
     headers = [(k, v) for k, v in response.items() if k.lower() not in DROPPED_HEADERS]
-    if len(_answers) >= MAX_ANSWERS:
-        _answers.clear()
+    if key not in _answers and len(_answers) >= MAX_ANSWERS:
+        # The least lately read goes, not all of them: a crawler walking every page in every
+        # language leaves the pages a crowd reads answered early (`_keep_young`).
+        with contextlib.suppress(StopIteration, RuntimeError, KeyError):  # another thread's
+            del _answers[next(iter(_answers))]
     if len(_hosts) >= MAX_HOSTS:
         _hosts.clear()
     _answers[key] = (version, page, status, headers)
     _hosts.add(host)
+
+
+def _keep_young(key: tuple) -> None:
+    """Make `key` the youngest entry (the table forgets its oldest first: `remember_answer`).
+    Threads of the process share the table: one may have taken the entry out meanwhile."""
+    with contextlib.suppress(StopIteration, RuntimeError):
+        if next(reversed(_answers)) == key:  # the crowd's page, read again: nothing to do
+            return
+    entry = _answers.pop(key, None)
+    if entry is not None:
+        _answers[key] = entry
 
 
 def early_answer(
@@ -579,6 +594,7 @@ def early_answer(
     if page.expires <= time.time() or content_version() != version:
         _answers.pop(key, None)  # not kept alive by this table
         return None
+    _keep_young(key)
     gzip = key[-1]
     body = page.body(gzip)
     connection = connections[DEFAULT_DB_ALIAS]

@@ -247,3 +247,22 @@ def test_the_scheme_and_host_of_the_early_path_are_djangos(
     secure = pagecache._is_secure(request)
     assert secure == django_request.is_secure()
     assert pagecache._host(request, secure) == django_request._get_raw_host()
+
+
+def test_a_full_table_forgets_its_least_read_answer_not_every_answer(early, monkeypatch):
+    """A crawler reaching every page in every language fills the table; the pages a crowd
+    keeps reading stay answered early."""
+    from releasenow.lib import pagecache
+
+    monkeypatch.setattr(pagecache, "MAX_ANSWERS", 2)
+    get("/en/manifesto/"), get("/en/manifesto/")  # the second is remembered as answered
+    get("/en/"), get("/en/")
+    handled = len(early)
+    get("/en/manifesto/")  # read again: the youngest entry now
+    get("/en/privacy/"), get("/en/privacy/")  # a third page: the home page, read least lately, goes
+    assert len(pagecache._answers) == 2
+    assert {key[0] for key in pagecache._answers} == {"/en/manifesto/", "/en/privacy/"}
+    before = len(early)
+    get("/en/manifesto/")
+    assert len(early) == before  # still answered without Django
+    assert handled < before
