@@ -54,6 +54,9 @@ TARGET_STATIC_RATIO = 0.75
 TARGET_SIGNING = 500
 TARGET_READING = 1000
 PACED = Path(__file__).with_name("paced.lua")
+# --services-first: the nice value of this run's scheduling group (autogroup). Nice 10 weighs
+# 110 against a service's 1024, as CPUWeight=10 weighs against systemd's default of 100.
+SERVICES_FIRST_NICE = 10
 
 
 # wrk ---------------------------------------------------------------------------------------
@@ -499,6 +502,19 @@ def listeners() -> str:
     return f"a socket per worker, tcp_migrate_req={value}"
 
 
+def yield_to_services() -> None:
+    """Give this run (the site, its worker, wrk and the signers: this process's scheduling
+    group, which its children share) a lower CPU weight than the machine's other processes,
+    PostgreSQL and Redis among them. The systemd units in deploy/ give the web server and the
+    worker a CPUWeight below the database's and the cache's for the same reason: when the
+    machine is saturated, a Redis or PostgreSQL that waits for a CPU stalls every web process
+    at once (README, Performance)."""
+    try:
+        Path("/proc/self/autogroup").write_text(f"{SERVICES_FIRST_NICE}\n")
+    except OSError as exc:
+        sys.exit(f"--services-first: cannot lower this run's CPU weight ({exc})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -534,7 +550,14 @@ def main() -> None:
     parser.add_argument(
         "--reading-connections", type=int, default=256, help="readers' connections during signing"
     )
+    parser.add_argument(
+        "--services-first", action="store_true",
+        help="run the site and the load at a lower CPU weight than PostgreSQL and Redis, as the "
+        "systemd units in deploy/ do (CPUWeight=)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.services_first:
+        yield_to_services()
     if not shutil.which("wrk"):
         sys.exit("bench/load.py needs wrk: apt-get install wrk")
 
@@ -555,6 +578,11 @@ def main() -> None:
         f"site: {'PostgreSQL' if args.postgres else 'SQLite'} + {'Redis' if args.redis else 'no Redis'}, "
         f"granian x {os.environ.get('WEB_THREADS', '2')} threads ({listeners()}), "
         f"worker: 1 db_worker, DATA_DIR {site.data_dir}"
+        + (
+            f"; site and load at nice {SERVICES_FIRST_NICE} (--services-first)"
+            if args.services_first
+            else ""
+        )
     )
     site.setup()
     if args.postgres:
