@@ -503,16 +503,38 @@ def listeners() -> str:
 
 
 def yield_to_services() -> None:
-    """Give this run (the site, its worker, wrk and the signers: this process's scheduling
-    group, which its children share) a lower CPU weight than the machine's other processes,
-    PostgreSQL and Redis among them. The systemd units in deploy/ give the web server and the
-    worker a CPUWeight below the database's and the cache's for the same reason: when the
-    machine is saturated, a Redis or PostgreSQL that waits for a CPU stalls every web process
-    at once (README, Performance)."""
+    """Run the rest of this run (the site, its worker, wrk and the signers) in a scheduling
+    group of its own at a lower CPU weight than the machine's other processes, PostgreSQL and
+    Redis among them. The systemd units in deploy/ give the web server and the worker a
+    CPUWeight below the database's and the cache's for the same reason: when the machine is
+    saturated, a Redis or PostgreSQL that waits for a CPU stalls every web process at once
+    (README, Performance). nginx (--nginx) is in the group too, where a deployment gives it the
+    services' weight.
+
+    The group is the kernel's autogroup of a new session: this process forks, the child leads
+    a session of its own and runs the measurement, and the parent only waits for it (passing
+    on Ctrl-C), so the shell that started the run keeps its weight. Exits with a message when
+    the kernel would not apply the weight."""
+    if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() != "1":
+        sys.exit("--services-first needs the kernel's autogroups (kernel.sched_autogroup_enabled)")
+    sys.stdout.flush()
+    child = os.fork()
+    if child:
+        while True:
+            try:
+                _, status = os.waitpid(child, 0)
+                break
+            except KeyboardInterrupt:
+                os.kill(child, signal.SIGINT)
+        sys.exit(os.waitstatus_to_exitcode(status))
+    os.setsid()
+    own = Path("/proc/self/autogroup")
     try:
-        Path("/proc/self/autogroup").write_text(f"{SERVICES_FIRST_NICE}\n")
+        own.write_text(f"{SERVICES_FIRST_NICE}\n")
     except OSError as exc:
         sys.exit(f"--services-first: cannot lower this run's CPU weight ({exc})")
+    if not own.read_text().strip().endswith(f"nice {SERVICES_FIRST_NICE}"):
+        sys.exit(f"--services-first: the weight did not take ({own.read_text().strip()})")
 
 
 def main() -> None:

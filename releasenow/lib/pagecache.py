@@ -553,9 +553,9 @@ def remember_answer(facts: tuple[tuple, str] | None, response: HttpResponse) -> 
     version, page = response.page_hit
     status = f"{response.status_code} {response.reason_phrase}"
     headers = [(k, v) for k, v in response.items() if k.lower() not in DROPPED_HEADERS]
-    if key not in _answers and len(_answers) >= MAX_ANSWERS:
-        # The least lately read goes, not all of them: a crawler walking every page in every
-        # language leaves the pages a crowd reads answered early (`_keep_young`).
+    # The least lately read go, not all of them: a crawler walking every page in every
+    # language leaves the pages a crowd reads answered early (`_keep_young`).
+    while key not in _answers and len(_answers) >= MAX_ANSWERS:
         with contextlib.suppress(StopIteration, RuntimeError, KeyError):  # another thread's
             del _answers[next(iter(_answers))]
     if len(_hosts) >= MAX_HOSTS:

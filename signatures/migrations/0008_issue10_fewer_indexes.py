@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
             ],
             database_operations=[
                 migrations.RunSQL(
-                    [f"DROP INDEX IF EXISTS {name}" for name in INDEXES],
+                    [f"DROP INDEX {name}" for name in INDEXES],
                     reverse_sql=[
                         f"CREATE INDEX {name} ON {table} (petition_id)"
                         for name, table in INDEXES.items()
