@@ -1,9 +1,9 @@
 """`ref` and `throttle_key` indexed by plain indexes: `db_index=True` also made, on PostgreSQL,
 an index for LIKE on each (`…_like`), which no query uses and every write of a message updated.
 The old indexes are dropped and the new ones made under names of their own, by the same SQL
-on SQLite and PostgreSQL. On PostgreSQL the new indexes
-are built while the table is locked for writes: a second or so for a week of mail, during
-which sign requests wait to queue their message; migrate at a quiet time."""
+on SQLite and PostgreSQL. On PostgreSQL the new indexes are built while the table is locked
+for writes: a second or so for a week of mail, during which sign requests wait to queue their
+message; migrate at a quiet time."""
 
 from django.db import migrations, models
 
