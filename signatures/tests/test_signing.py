@@ -3,6 +3,7 @@ import re
 import pytest
 from django.core import mail
 from django.db import connection
+from django.urls import set_script_prefix
 
 from campaigns.models import Petition
 from signatures.models import CountryCount, Signature
@@ -73,6 +74,19 @@ def test_confirming_writes_nothing_to_the_shared_cache(client, manifesto, monkey
     assert b"<strong>1</strong> person signed" in thanks.content
     assert Signature.objects.get().status == "confirmed"
     assert writes == []
+
+
+def test_each_signer_is_sent_on_in_their_own_language_and_under_the_sites_prefix(client, manifesto):
+    # The next page's address is looked up once per language and prefix, then remembered.
+    for language in ("de", "en", "de"):
+        response = sign(client, language=language, email=f"olga.{language}@example.org")
+        assert response["Location"] == f"/{language}/manifesto/sign/check-your-inbox/"
+    set_script_prefix("/site/")  # as the WSGI handler sets it from SCRIPT_NAME
+    try:
+        response = sign(client, language="be", email="olga.be@example.org")
+    finally:
+        set_script_prefix("/")
+    assert response["Location"] == "/site/be/manifesto/sign/check-your-inbox/"
 
 
 def test_confirmation_email_is_in_the_signers_language(client, manifesto):
