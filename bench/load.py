@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from deploy import localnginx  # noqa: E402
 from deploy.localsite import LocalSite, wait_until  # noqa: E402
+from releasenow import webserver  # noqa: E402
 
 TARGET_PAGES = 1500
 TARGET_STATIC_RATIO = 0.75
@@ -563,7 +564,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--web-concurrency",
-        help="web server processes (default: releasenow/webserver.py's, two per core, at most 8)",
+        help="web server processes (default: releasenow/webserver.py's, one per core, at most 8)",
     )
     parser.add_argument(
         "--reading-rate", type=int, default=1100,
@@ -598,7 +599,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(
         f"site: {'PostgreSQL' if args.postgres else 'SQLite'} + {'Redis' if args.redis else 'no Redis'}, "
-        f"granian x {os.environ.get('WEB_THREADS', '2')} threads ({listeners()}), "
+        f"granian {site.configured_workers()} x {webserver.threads()} threads ({listeners()}), "
         f"worker: 1 db_worker, DATA_DIR {site.data_dir}"
         + (
             f"; site and load at nice {SERVICES_FIRST_NICE} (--services-first)"

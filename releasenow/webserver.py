@@ -10,9 +10,10 @@ signed somewhat more people a second. Idle connections cost no thread (a crowd's
 a client that sends nothing), a worker killed with `kill -9` is replaced, and HUP (`systemctl
 reload`) replaces the workers one after another without refusing a connection.
 
-Settings (see .env.example): HOST and PORT, WEB_CONCURRENCY worker processes (default two per
-core, at most 8: Python runs one thread at a time per process, and with one process per core a
-core idles whenever its process waits for the database), WEB_THREADS threads per process,
+Settings (see .env.example): HOST and PORT; WEB_CONCURRENCY worker processes (default one
+per core, at most 8); WEB_THREADS threads per process (default 3: a thread that waits for the
+database or the write lock lets another of its process run); WEB_CONNECTION_REQUESTS (a worker
+ends one kept-alive connection in this many answers, 50 by default: releasenow/wsgi.py);
 WEB_ACCESS_LOG (off by default: nginx keeps the access log in production, and here each line
 cost as much CPU as answering a cached page: a static file went from 5,661 to 11,210 answers a
 second without it. When on, a line carries no client address, query string, referrer or user
@@ -50,11 +51,13 @@ ACCESS_FORMAT = '[%(time)s] "%(method)s %(path)s" %(status)d %(dt_ms).1fms'
 
 
 def workers() -> int:
-    return int(os.environ.get("WEB_CONCURRENCY") or min(2 * (os.cpu_count() or 1), 8))
+    """One process per core. Two per core cost a quarter more CPU per signature on 2 cores
+    (README, Performance: 7 December, last)."""
+    return int(os.environ.get("WEB_CONCURRENCY") or min(os.cpu_count() or 1, 8))
 
 
 def threads() -> int:
-    return int(os.environ.get("WEB_THREADS") or 2)
+    return int(os.environ.get("WEB_THREADS") or 3)
 
 
 def address() -> tuple[str, int]:

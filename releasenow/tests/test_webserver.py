@@ -19,7 +19,12 @@ WORKERS = 4
 def site(tmp_path_factory):
     local = LocalSite(
         tmp_path_factory.mktemp("webserver"),
-        env={"WEB_CONCURRENCY": str(WORKERS), "WEB_THREADS": "2", "WEB_ACCESS_LOG": "true"},
+        env={
+            "WEB_CONCURRENCY": str(WORKERS),
+            "WEB_THREADS": "2",
+            "WEB_ACCESS_LOG": "true",
+            "WEB_CONNECTION_REQUESTS": "0",  # each test here counts its own connections
+        },  # fmt: skip
     )
     local.setup()
     local.start_web()
@@ -144,6 +149,31 @@ def test_a_reload_replaces_every_worker_and_refuses_no_connection(site):
     assert wait_until(lambda: not before & set(site.web_workers()), 30)
     assert wait_until(lambda: site.listening() == WORKERS, 30)
     assert answered(site, 1) > 0
+
+
+def test_a_kept_alive_connection_is_ended_now_and_then_so_that_a_new_worker_gets_its_share(
+    tmp_path,
+):
+    """A worker replaced after `kill -9` starts with no connection: those of the worker that
+    died came back to the others before it listened, and kept alive they would stay there
+    (releasenow.wsgi). Every WEB_CONNECTION_REQUESTS-th answer of a worker ends its
+    connection, and the client connects again, to whichever worker the kernel picks."""
+    local = LocalSite(
+        tmp_path, env={"WEB_CONCURRENCY": "1", "WEB_THREADS": "2", "WEB_CONNECTION_REQUESTS": "3"}
+    )
+    local.setup()
+    local.start_web()
+    try:
+        with socket.create_connection(("127.0.0.1", local.port), timeout=10) as connection:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 3)
+            answers = b""
+            while chunk := connection.recv(65536):  # until the server closes the connection
+                answers += chunk
+        heads = [part.split(b"\r\n\r\n")[0].lower() for part in answers.split(b"HTTP/1.1 ")[1:]]
+        assert len(heads) == 3 and all(head.startswith(b"200 ok") for head in heads)
+        assert [b"connection: close" in head for head in heads] == [False, False, True]
+    finally:
+        local.stop()
 
 
 def test_a_second_server_on_the_same_port_refuses_to_start(site):
