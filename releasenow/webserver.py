@@ -40,6 +40,8 @@ CONNECTIONS_PER_WORKER = 4096
 # Idle threads are kept this long (granian's maximum; its default is 30 s): a thread that ends
 # leaves its database connection to the garbage collector instead of reusing it.
 THREAD_IDLE_SECONDS = 600
+# WEB_CONNECTION_REQUESTS unless set (releasenow.wsgi.ending_connections).
+CONNECTION_REQUESTS = 50
 # PostgreSQL cancels a web request's statement after this long (WEB_STATEMENT_TIMEOUT), so
 # that a visitor held up by one wait gets the 503 page before nginx gives up (35 s).
 STATEMENT_TIMEOUT_SECONDS = 30
@@ -51,13 +53,20 @@ ACCESS_FORMAT = '[%(time)s] "%(method)s %(path)s" %(status)d %(dt_ms).1fms'
 
 
 def workers() -> int:
-    """One process per core. Two per core cost a quarter more CPU per signature on 2 cores
-    (README, Performance: 7 December, last)."""
+    """One process per core. On 2 cores, 64 signers on SQLite cost the web server 3.7-4.2 ms of
+    CPU per signature with 2 processes, 5.3-5.7 ms with 4 (README, Performance: 7 December,
+    last)."""
     return int(os.environ.get("WEB_CONCURRENCY") or min(os.cpu_count() or 1, 8))
 
 
 def threads() -> int:
     return int(os.environ.get("WEB_THREADS") or 3)
+
+
+def connection_requests() -> int:
+    """A worker ends one kept-alive connection in this many answers (0: never)."""
+    value = os.environ.get("WEB_CONNECTION_REQUESTS", "").strip()
+    return int(value) if value else CONNECTION_REQUESTS
 
 
 def address() -> tuple[str, int]:
@@ -111,9 +120,10 @@ def application():
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         if str(os.getppid()) != os.environ.get(MAIN_PID, str(os.getppid())):
             os._exit(1)  # the main process ended before the line above
-    from releasenow.wsgi import application
+    from releasenow.wsgi import application, ending_connections
 
-    return application
+    every = connection_requests()
+    return ending_connections(application, every) if every else application
 
 
 def logging_config() -> dict:

@@ -20,9 +20,6 @@ CGI_NAMES = frozenset({
 })  # fmt: skip
 SERVER_ENVIRONMENT = frozenset(os.environ) - CGI_NAMES
 log = logging.getLogger(__name__)
-# One answer in this many ends its connection (0: none). See `application`.
-CONNECTION_REQUESTS = int(os.environ.get("WEB_CONNECTION_REQUESTS") or 50)
-_answers = itertools.count(1)
 
 
 def application(environ, start_response):
@@ -39,21 +36,9 @@ def application(environ, start_response):
     A cached page this process has answered before, for a request alike in everything the
     answer depends on, is answered without Django (`pagecache.early_answer`): a seventh of the
     CPU time (302 against 43 µs in-process), so readers leave the signers more of the machine.
-
-    One answer in WEB_CONNECTION_REQUESTS (50) of each process says `Connection: close`, which
-    granian honours. A kept-alive connection (nginx's pool, a browser's, a load test's) stays
-    with the worker that accepted it. When a worker is replaced (`kill -9`, out of memory, a
-    reload), its connections come back at once, before the new worker listens, and all land
-    on the others: measured with two workers, every one of 64 signers' connections went to the
-    survivor and the new worker served none until the end of the run. Closed now and then,
-    connections are spread again by the kernel (SO_REUSEPORT) within seconds. A reconnect costs
-    less than a request; for PEP 3333 `Connection` is the server's, but granian lets the
-    application end a connection this way.
     """
     for name in SERVER_ENVIRONMENT.intersection(environ):
         del environ[name]
-    if CONNECTION_REQUESTS and next(_answers) % CONNECTION_REQUESTS == 0:
-        start_response = _closing(start_response)
     facts = answer_facts(environ)
     try:
         early = early_answer(facts)
@@ -73,6 +58,27 @@ def application(environ, start_response):
         response.close()
         if hasattr(response, "page_hit"):
             remember_answer(facts, response)
+
+
+def ending_connections(app, every: int):
+    """`app`, with one answer in `every` saying `Connection: close` (HTTP/1.1), for granian
+    (releasenow/webserver.py). A kept-alive connection (nginx's pool, a browser's, a load
+    test's) stays with the worker that accepted it. When a worker dies (`kill -9`, out of
+    memory), its clients connect again at once, before its replacement listens, and all land on
+    the others: with two workers, every one of 64 signers' connections went to the survivor,
+    and the new worker served none until the end of the run. Ended now and then, connections
+    are spread again by the kernel (SO_REUSEPORT), and the new worker gets its share (README,
+    Performance: 7 December, last). A reconnect costs less than a request. For PEP 3333
+    `Connection` is the server's: granian honours it, but wsgiref (`runserver`) refuses it,
+    so only the web server adds it."""
+    answers = itertools.count(1)
+
+    def ending(environ, start_response):
+        if next(answers) % every == 0:
+            start_response = _closing(start_response)
+        return app(environ, start_response)
+
+    return ending
 
 
 def _closing(start_response):

@@ -8,7 +8,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language, ngettext
 from django.views.decorators.cache import cache_control, never_cache
@@ -125,14 +125,16 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def check_inbox_path(slug: str) -> str:
-    """Where a signer goes next: looked up once per language, script prefix and petition, not
-    on every sign request (2 % of one). Only slugs of existing petitions get here."""
-    return _check_inbox_path(get_language(), get_script_prefix(), slug)
+    """Where a signer goes next: looked up once per language, script prefix, URLconf and
+    petition, not on every sign request (2 % of one). Only slugs of existing petitions get
+    here."""
+    return _check_inbox_path(get_language(), get_script_prefix(), get_urlconf(), slug)
 
 
 @functools.lru_cache(maxsize=256)
-def _check_inbox_path(_language: str, _script_prefix: str, slug: str) -> str:
-    return reverse("signatures:check_inbox", kwargs={"slug": slug})  # reads both itself
+def _check_inbox_path(_language: str, _prefix: str, _urlconf: str | None, slug: str) -> str:
+    # The first three are the key only: `reverse` reads the thread's own.
+    return reverse("signatures:check_inbox", kwargs={"slug": slug})
 
 
 # What the form says when a submission was not taken, and the status of the answer.

@@ -1,7 +1,6 @@
 """The WSGI entry point the web server runs (releasenow/wsgi.py)."""
 
 import io
-import itertools
 import sys
 
 import pytest
@@ -64,24 +63,30 @@ def test_a_streamed_answer_is_handed_over_as_it_streams(settings):
         body.close()
 
 
-def test_every_nth_answer_ends_its_connection_and_says_so_once(monkeypatch):
-    """So that kept-alive connections spread again over the workers (see
-    test_webserver.py); an answer that ends its connection anyway (413) says it once."""
-    from releasenow import wsgi
+def test_every_nth_answer_ends_its_connection_and_says_so_once(early):
+    """So that kept-alive connections spread again over the workers (see test_webserver.py):
+    an answer from Django or an early answer alike; one that ends its connection anyway
+    (413) says it once, and a remembered answer does not keep the header for later."""
+    from releasenow.wsgi import application, ending_connections
 
-    monkeypatch.setattr(wsgi, "CONNECTION_REQUESTS", 2)
-    monkeypatch.setattr(wsgi, "_answers", itertools.count(1))
+    served = ending_connections(application, 2)
     said = []
 
     def answer(env: dict) -> None:
-        wsgi.application(env, lambda status, headers: said.append(
+        served(env, lambda status, headers: said.append(
             (status[:3], [value for name, value in headers if name.lower() == "connection"])
         ))  # fmt: skip
 
     too_large = {**environ("/en/"), "REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(10**7)}
     for env in (environ("/en/no-such-page/"), environ("/en/no-such-page/"), too_large, too_large):
         answer(env)
-    assert said == [("404", []), ("404", ["close"]), ("413", ["close"]), ("413", ["close"])]
+    for _ in range(4):  # rendered, from the page cache, then twice answered early
+        answer(environ("/en/manifesto/"))
+    assert said == [
+        ("404", []), ("404", ["close"]), ("413", ["close"]), ("413", ["close"]),
+        ("200", []), ("200", ["close"]), ("200", []), ("200", ["close"]),
+    ]  # fmt: skip
+    assert len(early) == 6, "the last two pages were answered without Django"
 
 
 def test_the_servers_environment_is_not_part_of_the_request(monkeypatch):
