@@ -65,8 +65,7 @@ def threads() -> int:
 
 def connection_requests() -> int:
     """A worker ends one kept-alive connection in this many answers (0: never)."""
-    value = os.environ.get("WEB_CONNECTION_REQUESTS", "").strip()
-    return int(value) if value else CONNECTION_REQUESTS
+    return int(os.environ.get("WEB_CONNECTION_REQUESTS") or CONNECTION_REQUESTS)
 
 
 def address() -> tuple[str, int]:

@@ -24,7 +24,7 @@ def site(tmp_path_factory):
             "WEB_THREADS": "2",
             "WEB_ACCESS_LOG": "true",
             "WEB_CONNECTION_REQUESTS": "0",  # each test here counts its own connections
-        },  # fmt: skip
+        },
     )
     local.setup()
     local.start_web()
