@@ -12,7 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,9 @@ class DatabaseUnavailableMiddleware:
 
 
 @functools.cache
-def admin_prefix(script_prefix: str) -> str:
-    """Where the staff admin starts, under the site's script prefix (which `reverse` uses):
-    looked up once rather than on every request."""
+def admin_prefix(_script_prefix: str, _urlconf: str | None) -> str:
+    """Where the staff admin starts, under the site's script prefix and URLconf (the key
+    only: `reverse` reads the thread's own), looked up once rather than on every request."""
     return reverse("admin:index")
 
 
@@ -60,7 +60,7 @@ class PublicRequestLimits:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(admin_prefix(get_script_prefix())):
+        if not request.path.startswith(admin_prefix(get_script_prefix(), get_urlconf())):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:

@@ -199,6 +199,17 @@ def test_the_admin_keeps_its_own_limits_for_imports(client, db):
     assert response.status_code != 413
 
 
+def test_the_admin_keeps_its_own_limits_where_the_urlconf_in_force_puts_it(client, db, settings):
+    client.post("/admin/login/", data=b"x" * 40_000, content_type="application/octet-stream")
+    settings.ROOT_URLCONF = "signatures.tests.urls_moved"  # the admin under /staff/
+    moved = client.post(
+        "/staff/login/", data=b"x" * 40_000, content_type="application/octet-stream"
+    )
+    assert moved.status_code != 413
+    old = client.post("/admin/login/", data=b"x" * 40_000, content_type="application/octet-stream")
+    assert old.status_code == 413
+
+
 def test_the_sign_form_refuses_multipart(client, manifesto):
     response = client.post("/en/manifesto/sign/", OLGA)  # the test client sends multipart
     assert response.status_code == 415

@@ -89,6 +89,14 @@ def test_each_signer_is_sent_on_in_their_own_language_and_under_the_sites_prefix
     assert response["Location"] == "/site/de/manifesto/sign/check-your-inbox/"
 
 
+def test_signers_are_sent_to_the_address_of_the_urlconf_in_force(client, manifesto, settings):
+    """An address remembered under one URLconf is not given out under another."""
+    sign(client, email="olga.before@example.org")
+    settings.ROOT_URLCONF = "signatures.tests.urls_moved"
+    response = sign(client, slug="petitions/manifesto", email="olga.moved@example.org")
+    assert response["Location"] == "/en/petitions/manifesto/sign/check-your-inbox/"
+
+
 def test_confirmation_email_is_in_the_signers_language(client, manifesto):
     sign(client, language="de")
     run_tasks()
