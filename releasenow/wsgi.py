@@ -1,3 +1,4 @@
+import gc
 import itertools
 import logging
 import os
@@ -99,3 +100,13 @@ def _closing(start_response):
 from signatures.forms import country_codes  # noqa: E402
 
 country_codes()
+
+# What the process has loaded by now (Django, the site's code, the country list) lives as long
+# as the process does: frozen (gc.freeze), the garbage collector no longer looks at it, and a
+# full collection goes through what requests made since. Going through all of it, a collection
+# held the GIL, and so every thread of the worker, for 79 ms once every few thousand sign
+# requests (11 ms frozen; bench/instructions.py's site, in-process): every signer and reader
+# of that worker waited through it at once. Signing at 64 clients, interleaved runs: p99 216 ->
+# 181 ms (README, Performance: 7 December, later).
+gc.collect()
+gc.freeze()
