@@ -10,6 +10,17 @@ waiting thread tries every fraction of a millisecond. The kernel drops the flock
 killed with -9. Both waits end with "database is locked" after the busy timeout, as before.
 
 Statements outside an atomic block (autocommit) still meet SQLite's own busy handler.
+
+Checkpoints (the write-ahead log copied back into the database, an fsync on each side) are
+taken out of the writers' way. SQLite runs one inside the COMMIT that takes the log past
+`wal_autocheckpoint` pages, and that COMMIT returns only once it is done: the write lock above
+was held through it, so every signer waiting for the lock waited for the disk as well. Group
+commit's leader checkpoints instead, once it has released the lock and woken its batch, at most
+once every CHECKPOINT_SECONDS per process (`checkpoint_now_and_then`), in PASSIVE mode, which
+waits for no reader or writer. SQLite's own checkpoint stays, at WAL_AUTOCHECKPOINT_PAGES, for
+a log that grows while nobody signs (the worker's writes, an import). Interleaved runs with a
+`kill -9` (README, Performance: 7 December, later): 519 -> 673 signatures a second, p99 310 ->
+250 ms.
 """
 
 from __future__ import annotations
@@ -25,6 +36,11 @@ from django.db.backends.sqlite3 import base
 
 _process_locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
+_last_checkpoint: dict[str, float] = {}  # by database file, in this process
+
+CHECKPOINT_SECONDS = 1.0
+# SQLite's default is 1,000 pages (4 MB); while people sign, group commit checkpoints long before.
+WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
 def process_lock(path: str) -> threading.Lock:
@@ -59,6 +75,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
+        connection.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         if not self.is_in_memory_db():
             path = f"{self.settings_dict['NAME']}.writelock"
             self._lock_path = os.path.abspath(path)
@@ -98,6 +115,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
             if self._files is not None:
                 self._files()  # closes them, once
             self._lock_fd = self._turn_fd = self._files = None
+
+    def checkpoint_now_and_then(self) -> None:
+        """A PASSIVE checkpoint, unless this process took one less than CHECKPOINT_SECONDS ago;
+        never inside a transaction. It copies what no reader still needs and waits for nobody
+        (while another connection checkpoints, it does nothing)."""
+        if self._lock_fd is None or self.in_atomic_block:
+            return
+        now = time.monotonic()
+        if now - _last_checkpoint.get(self._lock_path, -CHECKPOINT_SECONDS) < CHECKPOINT_SECONDS:
+            return
+        _last_checkpoint[self._lock_path] = now
+        with self.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _take_write_lock(self) -> None:
         if self._lock_fd is None or self._lock_held:

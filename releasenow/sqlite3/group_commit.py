@@ -7,11 +7,13 @@ the lock over, and a process preempted while holding it stopped every other sign
 request hands its writes (`unit`, a function) to whichever thread of its process is already
 writing, or leads itself: the leader runs every unit waiting at that moment, each in its own
 savepoint (one that fails is undone alone and raises in its own request; a batch of one needs
-none), commits once, and hands the lead to the next waiting thread. Each caller gets its unit's
-result only once the shared transaction has committed. If BEGIN or COMMIT fails, or the
-transaction is lost midway (SQLite ends it by itself on a full disk or an I/O error), nothing of
-the batch is stored and every caller gets a DatabaseError of its own. A thread interrupted while
-it waits leaves the queue, and hands on the lead if it had just been given it.
+none), commits once, and hands the lead to the next waiting thread (then, now and then, it
+checkpoints the write-ahead log, outside the lock: releasenow/sqlite3/base.py). Each caller
+gets its unit's result only once the shared transaction has committed. If BEGIN or COMMIT
+fails, or the transaction is lost midway (SQLite ends it by itself on a full disk or an I/O
+error), nothing of the batch is stored and every caller gets a DatabaseError of its own. A
+thread interrupted while it waits leaves the queue, and hands on the lead if it had just been
+given it.
 
 Units run on the leader's thread and database connection: they must take what they need of
 their request as arguments (the active language, for one, is per thread). On other databases,
@@ -98,6 +100,13 @@ def _lead(using: str) -> None:
                 waiting.lead = False
                 waiting.wake.set()
             _hand_on_lead(using)
+    # Nobody waits for this thread any more: the checkpoint (releasenow/sqlite3/base.py).
+    checkpoint = getattr(connections[using], "checkpoint_now_and_then", None)
+    if checkpoint is not None:
+        try:
+            checkpoint()
+        except DatabaseError:  # the batch is stored; the next leader checkpoints
+            log.warning("A checkpoint after a shared commit failed", exc_info=True)
 
 
 def _hand_on_lead(using: str) -> None:

@@ -229,3 +229,45 @@ def test_a_writer_alone_interrupted_mid_write_stores_nothing():
     assert not Group.objects.exists()
     assert atomic_together(lambda: Group.objects.create(name="next").name) == "next"
     assert not group_commit._leading and not any(group_commit._queues.values())
+
+
+def test_the_leader_checkpoints_the_log_after_its_batch_at_most_once_a_second(monkeypatch):
+    """Not inside a COMMIT, where every signer waiting for the write lock waited for the disk."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL checkpoints by itself")
+    from types import SimpleNamespace
+
+    from django.test.utils import CaptureQueriesContext
+
+    from releasenow.sqlite3 import base
+
+    clock = [1000.0]
+    monkeypatch.setattr(base, "time", SimpleNamespace(monotonic=lambda: clock[0], sleep=time.sleep))
+    monkeypatch.setattr(base, "_last_checkpoint", {})
+    with CaptureQueriesContext(connection) as queries:
+        atomic_together(lambda: Group.objects.create(name="first"))
+        atomic_together(lambda: Group.objects.create(name="within the second"))
+        clock[0] += base.CHECKPOINT_SECONDS
+        atomic_together(lambda: Group.objects.create(name="a second later"))
+    statements = [q["sql"] for q in queries]
+    assert [s for s in statements if "wal_checkpoint" in s] == [
+        "PRAGMA wal_checkpoint(PASSIVE)"
+    ] * 2
+    assert statements.index("PRAGMA wal_checkpoint(PASSIVE)") > statements.index("COMMIT")
+    with connection.cursor() as cursor:  # SQLite's own, for a log that grows while nobody signs
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == base.WAL_AUTOCHECKPOINT_PAGES
+
+
+def test_a_checkpoint_that_fails_leaves_the_write_stored(monkeypatch):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL checkpoints by itself")
+
+    def failing(self):
+        raise OperationalError("disk I/O error")
+
+    from releasenow.sqlite3.base import DatabaseWrapper
+
+    monkeypatch.setattr(DatabaseWrapper, "checkpoint_now_and_then", failing)
+    assert atomic_together(lambda: Group.objects.create(name="stored").name) == "stored"
+    assert Group.objects.filter(name="stored").exists()
