@@ -107,6 +107,6 @@ country_codes()
 # held the GIL, and so every thread of the worker, for 79 ms once every few thousand sign
 # requests (11 ms frozen; bench/instructions.py's site, in-process): every signer and reader
 # of that worker waited through it at once. Signing at 64 clients, interleaved runs: p99 216 ->
-# 181 ms (README, Performance: 7 December, later).
+# 181 ms (README, Performance: 7 December, late night).
 gc.collect()
 gc.freeze()

@@ -19,8 +19,8 @@ commit's leader checkpoints instead, once it has released the lock and woken its
 once every CHECKPOINT_SECONDS per process (`checkpoint_now_and_then`), in PASSIVE mode, which
 waits for no reader or writer. SQLite's own checkpoint stays, at WAL_AUTOCHECKPOINT_PAGES, for
 a log that grows while nobody signs (the worker's writes, an import). Interleaved runs with a
-`kill -9` (README, Performance: 7 December, later): 519 -> 673 signatures a second, p99 310 ->
-250 ms.
+`kill -9` (README, Performance: 7 December, late night): 519 -> 673 signatures a second, p99
+310 -> 250 ms.
 """
 
 from __future__ import annotations
