@@ -13,6 +13,8 @@ row lock on the signature, so concurrent confirmations and withdrawals cannot do
 from __future__ import annotations
 
 import functools
+import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +30,8 @@ from campaigns.models import Petition
 from releasenow.lib.countries import country_name
 from releasenow.lib.crypto import decrypt_email, email_digest, encrypt_email
 from releasenow.lib.prepared import PreparedInsert, run_together
+
+log = logging.getLogger(__name__)
 
 
 def is_disposable(email: str) -> bool:
@@ -46,14 +50,32 @@ UNSUBSCRIBE_SALT = "signatures.unsubscribe"
 VERIFIED_FORMER_PRISONER = Q(group="former_political_prisoner", group_verified_at__isnull=False)
 
 
+# How long an erasure tries to empty SQLite's write-ahead log while others checkpoint it.
+ERASURE_CHECKPOINT_SECONDS = 5.0
+
+
 def checkpoint_sqlite() -> None:
     """SQLite keeps earlier versions of changed pages in its write-ahead log until a checkpoint:
-    after an erasure, write the log back and empty it (best effort while others read)."""
-    from django.db import connection
+    after an erasure, write the log back and empty it (best effort while others read).
 
-    if connection.vendor == "sqlite":
+    While another connection checkpoints (group commit does, once a second while people sign:
+    releasenow/sqlite3/base.py), SQLite answers "busy" at once instead of waiting: tried again
+    for up to ERASURE_CHECKPOINT_SECONDS."""
+    if connection.vendor != "sqlite":
+        return
+    deadline = time.monotonic() + ERASURE_CHECKPOINT_SECONDS
+    delay = 0.01
+    while True:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = cursor.fetchone()[0]
+        if not busy:
+            return
+        if time.monotonic() + delay > deadline:
+            log.warning("The write-ahead log was not emptied after an erasure: busy")
+            return
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 class SignatureQuerySet(models.QuerySet):

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, Error, connections, transaction
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +100,13 @@ def _lead(using: str) -> None:
                 waiting.lead = False
                 waiting.wake.set()
             _hand_on_lead(using)
-    # Nobody waits for this thread any more: the checkpoint (releasenow/sqlite3/base.py).
+    # The batch has its answers and the lock is free: now and then, a checkpoint, which only
+    # this thread's own answer waits for (releasenow/sqlite3/base.py).
     checkpoint = getattr(connections[using], "checkpoint_now_and_then", None)
     if checkpoint is not None:
         try:
             checkpoint()
-        except DatabaseError:  # the batch is stored; the next leader checkpoints
+        except Error:  # the batch is stored; the next leader checkpoints
             log.warning("A checkpoint after a shared commit failed", exc_info=True)
 
 

@@ -235,14 +235,12 @@ def test_the_leader_checkpoints_the_log_after_its_batch_at_most_once_a_second(mo
     """Not inside a COMMIT, where every signer waiting for the write lock waited for the disk."""
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL checkpoints by itself")
-    from types import SimpleNamespace
-
     from django.test.utils import CaptureQueriesContext
 
     from releasenow.sqlite3 import base
 
     clock = [1000.0]
-    monkeypatch.setattr(base, "time", SimpleNamespace(monotonic=lambda: clock[0], sleep=time.sleep))
+    monkeypatch.setattr(base, "_now", lambda: clock[0])
     monkeypatch.setattr(base, "_last_checkpoint", {})
     with CaptureQueriesContext(connection) as queries:
         atomic_together(lambda: Group.objects.create(name="first"))
@@ -257,6 +255,8 @@ def test_the_leader_checkpoints_the_log_after_its_batch_at_most_once_a_second(mo
     with connection.cursor() as cursor:  # SQLite's own, for a log that grows while nobody signs
         cursor.execute("PRAGMA wal_autocheckpoint")
         assert cursor.fetchone()[0] == base.WAL_AUTOCHECKPOINT_PAGES
+        cursor.execute("PRAGMA journal_size_limit")  # the log file, cut back when restarted
+        assert cursor.fetchone()[0] == base.WAL_SIZE_LIMIT_BYTES
 
 
 def test_a_checkpoint_that_fails_leaves_the_write_stored(monkeypatch):

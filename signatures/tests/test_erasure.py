@@ -91,6 +91,31 @@ def test_after_withdrawal_no_table_file_or_log_holds_name_address_or_tokens(
         assert needle not in caplog.text, needle
 
 
+def test_an_erasure_empties_the_log_even_when_another_checkpoint_is_running(client, manifesto):
+    """SQLite answers "busy" at once while another connection checkpoints (group commit does,
+    once a second while people sign); the erasure's checkpoint is tried again."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's write-ahead log")
+    from signatures.models import checkpoint_sqlite
+
+    sign(client, full_name="Ales Busy", email="ales.busy@example.org")
+    answers = []
+
+    def busy_once(execute, sql, params, many, context):
+        if "wal_checkpoint(TRUNCATE)" in sql and not answers:
+            answers.append("busy")
+            return execute("SELECT 1, -1, -1", None, many, context)  # as SQLite says it
+        answers.append("ran")
+        return execute(sql, params, many, context)
+
+    wal = Path(str(settings.DATABASES["default"]["NAME"]) + "-wal")
+    assert wal.stat().st_size > 0
+    with connection.execute_wrapper(busy_once):
+        checkpoint_sqlite()
+    assert answers == ["busy", "ran"]
+    assert wal.stat().st_size == 0
+
+
 def test_a_signer_who_withdraws_before_the_worker_runs_gets_no_confirmation(client, manifesto):
     """The sign request queues the confirmation without its text (no address, no name in the
     queue); the worker renders it when sending, from the signature as it is then."""
