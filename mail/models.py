@@ -27,12 +27,13 @@ from datetime import timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail import EmailMessage
 from django.core.mail.message import sanitize_address
 from django.db import OperationalError, models, transaction
 from django.utils import timezone
 
 from releasenow.lib.crypto import decrypt_text, encrypt_text
+from releasenow.lib.emails import Email
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def pack(message: EmailMessage, key: str) -> str:
     # one worker that drains the queue: building MIME is most of the cost of a message. An
     # invalid address cannot be built; such a message is judged when it is sent.
     try:
-        copy = EmailMultiAlternatives(
+        copy = Email(
             data["subject"], data["body"], data["from"], data["to"],
             cc=data["cc"], bcc=data["bcc"], reply_to=data["reply_to"], headers=headers,
             alternatives=data["alternatives"],
@@ -110,9 +111,9 @@ def raw(payload: str) -> tuple[str, list[str], bytes] | None:
     return sender, recipients, base64.b64decode(data["mime"])
 
 
-def unpack(payload: str) -> EmailMultiAlternatives:
+def unpack(payload: str) -> Email:
     data = json.loads(decrypt_text(payload))
-    message = EmailMultiAlternatives(
+    message = Email(
         data["subject"], data["body"], data["from"], data["to"],
         cc=data["cc"], bcc=data["bcc"], reply_to=data["reply_to"], headers=data["headers"],
     )  # fmt: skip
@@ -123,12 +124,25 @@ def unpack(payload: str) -> EmailMultiAlternatives:
 
 # kind -> function(ref) giving the message of a row queued without one, or None when what it
 # was about is gone (a withdrawn signature): then nothing is sent.
-RENDERERS: dict[str, Callable[[str], EmailMessage | None]] = {}
+RENDERERS: dict[str, Callable[..., EmailMessage | None]] = {}
+# kind -> function(refs) reading what several such rows are about at once: {ref: subject}.
+READERS: dict[str, Callable[[list[str]], dict]] = {}
 
 
-def register_renderer(kind: str, render: Callable[[str], EmailMessage | None]) -> None:
-    """Rows of `kind` queued without a message are rendered by `render(ref)` when sent."""
+def register_renderer(
+    kind: str,
+    render: Callable[..., EmailMessage | None],
+    read: Callable[[list[str]], dict] | None = None,
+) -> None:
+    """Rows of `kind` queued without a message are rendered by `render(ref)` when sent. With
+    `read`, the sender reads the subjects of the next few rows together (`read(refs)`, a dict
+    by ref; `OutgoingMail.read_ahead`) and each is rendered by `render(ref, subject)`: on a
+    viral day one query for a handful of confirmations instead of one each."""
     RENDERERS[kind] = render
+    if read is not None:
+        READERS[kind] = read
+    else:
+        READERS.pop(kind, None)
 
 
 class OutgoingMailQuerySet(models.QuerySet):
@@ -230,9 +244,28 @@ class OutgoingMail(models.Model):
         return f"{self.kind or 'e-mail'} {self.ref} ({self.get_status_display()})"
 
     _rendered: EmailMessage | None = None
+    _read: tuple = ()  # (what its kind's reader gave for its ref,) once read ahead
 
     def message(self) -> EmailMessage:
         return self._rendered or unpack(self.payload)
+
+    @classmethod
+    def read_ahead(cls, rows: list[OutgoingMail]) -> None:
+        """Read together what the rows about to be rendered are about, one query per reader
+        (`register_renderer`). If that fails, each row reads alone when rendered, and a
+        failure is its own."""
+        by_reader: dict[Callable, list[OutgoingMail]] = {}
+        for row in rows:
+            if not row.payload and row._rendered is None and (read := READERS.get(row.kind)):
+                by_reader.setdefault(read, []).append(row)
+        for read, group in by_reader.items():
+            try:
+                subjects = read([row.ref for row in group])
+            except Exception:  # noqa: BLE001 - each row tries again alone
+                log.warning("Reading ahead for %d e-mails failed", len(group), exc_info=True)
+                continue
+            for row in group:
+                row._read = (subjects.get(row.ref),)
 
     def render(self) -> bool:
         """Make the message of a row queued without one. It stays in memory, never stored (a
@@ -240,7 +273,7 @@ class OutgoingMail(models.Model):
         there is nothing to send any more; a kind nobody registered raises LookupError."""
         if self.payload or self._rendered:
             return True
-        message = RENDERERS[self.kind](self.ref)
+        message = RENDERERS[self.kind](self.ref, *self._read)
         if message is None:
             return False
         message.extra_headers.setdefault("Message-ID", message_id(self.key, message.from_email))

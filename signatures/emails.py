@@ -83,8 +83,9 @@ def petition_texts(pk: int) -> Petition:
 
 
 @functools.cache
-def _signature_sql(alias: str) -> str:
-    """A signature's row and its petition's count, as plain SQL compiled once per process."""
+def _signatures_sql(alias: str, count: int) -> str:
+    """Signatures' rows and their petitions' counts, as plain SQL compiled once per process
+    and number of signatures."""
     qn = connections[alias].ops.quote_name
     meta, petition = Signature._meta, Petition._meta
     columns = ", ".join(f"s.{qn(f.column)}" for f in meta.concrete_fields)
@@ -92,23 +93,49 @@ def _signature_sql(alias: str) -> str:
         f"SELECT {columns}, p.{qn('signature_count')} AS petition_count "  # noqa: S608
         f"FROM {qn(meta.db_table)} s JOIN {qn(petition.db_table)} p "
         f"ON p.{qn(petition.pk.column)} = s.{qn(meta.get_field('petition').column)} "
-        f"WHERE s.{qn(meta.pk.column)} = %s"
+        f"WHERE s.{qn(meta.pk.column)} IN ({', '.join(['%s'] * count)})"
     )
 
 
-def signature_to_mail(pk: int) -> Signature | None:
-    """The signature as it is now, with its petition's count (`petition_count`). Read again
-    for every message, just before it is sent: a withdrawal a moment earlier still stops it.
-    By a statement compiled once: the ORM compiling the same query for every message was a
-    fifth of the worker's time per confirmation on a viral day."""
+def signatures_to_mail(pks: list[int]) -> dict[int, Signature]:
+    """The signatures as they are now, by id, each with its petition's count
+    (`petition_count`); one that is gone is missing. Read just before their messages are sent
+    (`mail.sending.READ_AHEAD` at a time): a withdrawal a moment earlier still stops them. By
+    a statement compiled once: the ORM compiling the same query for every message was a fifth
+    of the worker's time per confirmation on a viral day."""
+    if not pks:
+        return {}
     alias = router.db_for_read(Signature)
-    return next(iter(Signature.objects.using(alias).raw(_signature_sql(alias), [pk])), None)
+    found = Signature.objects.using(alias).raw(_signatures_sql(alias, len(pks)), list(pks))
+    return {signature.pk: signature for signature in found}
 
 
-def render_signature_email(ref: str, template: str):
-    """The message for `ref` (`signature:<pk>`) as it is now; None once withdrawn or erased."""
+def signature_to_mail(pk: int) -> Signature | None:
+    """One signature as `signatures_to_mail` reads it, or None."""
+    return signatures_to_mail([pk]).get(pk)
+
+
+def _signature_pk(ref: str) -> int | None:
     prefix, _, pk = ref.partition(":")
-    signature = signature_to_mail(int(pk)) if prefix == "signature" and pk.isdigit() else None
+    return int(pk) if prefix == "signature" and pk.isdigit() else None
+
+
+def read_signatures(refs: list[str]) -> dict[str, Signature | None]:
+    """The signatures of several messages' refs (`signature:<pk>`), read together."""
+    pks = {ref: _signature_pk(ref) for ref in refs}
+    found = signatures_to_mail(sorted({pk for pk in pks.values() if pk is not None}))
+    return {ref: found.get(pk) for ref, pk in pks.items()}
+
+
+_UNREAD = object()
+
+
+def render_signature_email(ref: str, template: str, signature=_UNREAD):
+    """The message for `ref` (`signature:<pk>`) as it is now; None once withdrawn or erased.
+    `signature`: as `read_signatures` read it just before (None: gone), else read now."""
+    if signature is _UNREAD:
+        pk = _signature_pk(ref)
+        signature = signature_to_mail(pk) if pk is not None else None
     if signature is None or signature.status == Signature.Status.WITHDRAWN:
         return None
     if not signature.email_encrypted:  # erased
@@ -124,12 +151,14 @@ def render_signature_email(ref: str, template: str):
 
 
 def register_renderers() -> None:
-    from functools import partial
-
     from mail.models import register_renderer
 
     for template in SIGNATURE_TEMPLATES:
-        register_renderer(template, partial(render_signature_email, template=template))
+
+        def render(ref: str, *read, template: str = template):
+            return render_signature_email(ref, template, *read)
+
+        register_renderer(template, render, read=read_signatures)
 
 
 def record_withheld(signature: Signature, template: str) -> None:

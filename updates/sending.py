@@ -6,12 +6,11 @@ confirmations). Who gets it, and when, is the task's business (`updates.tasks`).
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from campaigns.templatetags.campaign_tags import markdown
-from releasenow.lib.emails import QueuedMessage, queue_messages
+from releasenow.lib.emails import Email, QueuedMessage, queue_messages
 from signatures.emails import absolute
 from signatures.models import Signature
 
@@ -62,14 +61,12 @@ def render_update(update: Update, language: str, unsubscribe: str) -> tuple[str,
     return " ".join(context["subject"].split()), text, html
 
 
-def update_message(
-    update: Update, signature: Signature, to: str | None = None
-) -> EmailMultiAlternatives:
+def update_message(update: Update, signature: Signature, to: str | None = None) -> Email:
     """One signer's copy: their language, their one-click unsubscribe (RFC 8058)."""
     language = update.language_for(signature.language)
     unsubscribe = unsubscribe_url(signature, language)
     subject, text, html = render_update(update, language, unsubscribe)
-    message = EmailMultiAlternatives(
+    message = Email(
         subject,
         text,
         settings.DEFAULT_FROM_EMAIL,

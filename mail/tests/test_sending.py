@@ -264,6 +264,74 @@ def test_a_message_whose_subject_is_gone_is_cancelled_not_sent(smtp_server):
     assert row.status == "cancelled" and row.payload == "" and "gone" in row.error
 
 
+def test_the_subjects_of_the_next_messages_are_read_together_and_each_rendered_alone(smtp_server):
+    from mail.models import register_renderer
+    from mail.sending import READ_AHEAD
+
+    reads, renders = [], []
+
+    def read(refs):
+        reads.append(list(refs))
+        return {ref: f"subject of {ref}" for ref in refs if ref != "thing:gone"}
+
+    def render(ref, subject="not read"):
+        renders.append((ref, subject))
+        return None if subject is None else message("olga@example.org", subject=subject)
+
+    register_renderer("test-read", render, read=read)
+    total = READ_AHEAD + 5
+    for i in range(total):
+        queue_email(None, key=f"read{i}", ref=f"thing:{i}", kind="test-read")
+    queue_email(None, key="read-gone", ref="thing:gone", kind="test-read")
+    run_worker()
+    assert sorted(len(refs) for refs in reads) == [total + 1 - READ_AHEAD, READ_AHEAD]
+    assert len(smtp_server.messages) == total
+    assert {m["Subject"] for m in smtp_server.messages} == {
+        f"subject of thing:{i}" for i in range(total)
+    }
+    assert ("thing:gone", None) in renders and ("thing:0", "subject of thing:0") in renders
+    assert OutgoingMail.objects.get(key="read-gone").status == "cancelled"
+
+
+def test_when_reading_ahead_fails_each_message_reads_alone(smtp_server, caplog):
+    from django.db import OperationalError
+
+    from mail.models import register_renderer
+
+    def read(refs):
+        raise OperationalError("the database went away for a moment")
+
+    def render(ref, *subject):
+        assert subject == ()  # not read ahead: the renderer reads for itself
+        return message("olga@example.org", subject=f"About {ref}")
+
+    register_renderer("test-read-fails", render, read=read)
+    for i in range(3):
+        queue_email(None, key=f"fails{i}", ref=f"thing:{i}", kind="test-read-fails")
+    with caplog.at_level(logging.WARNING, logger="mail.models"):
+        run_worker()
+    assert len(smtp_server.messages) == 3
+    assert set(OutgoingMail.objects.values_list("status", flat=True)) == {"sent"}
+    assert "Reading ahead for 3 e-mails failed" in caplog.text
+
+
+def test_each_message_has_a_random_boundary_of_its_own_and_parses_back():
+    import email
+    import re
+
+    made = [
+        build_email("withdrawn", "olga@example.org", {"petition": None}, "en").message()
+        for _ in range(2)
+    ]
+    boundaries = [m.get_boundary() for m in made]
+    assert boundaries[0] != boundaries[1]
+    assert all(re.fullmatch(r"=_[0-9a-f]{32}", b) for b in boundaries)
+    parsed = email.message_from_bytes(made[0].as_bytes(linesep="\r\n"))
+    kinds = [part.get_content_type() for part in parsed.walk()]
+    assert kinds == ["multipart/alternative", "text/plain", "text/html"]
+    assert "<html" in parsed.get_payload()[1].get_payload(decode=True).decode()
+
+
 @pytest.fixture
 def short_busy_timeout():
     """SQLite's busy timeout of this test's connection at 0.1 s instead of 20 s, and a second

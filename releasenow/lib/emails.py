@@ -67,6 +67,21 @@ class OutboxBackend(BaseEmailBackend):
         return sent
 
 
+class Email(EmailMultiAlternatives):
+    """Django's text-and-HTML message, its MIME boundaries drawn as the MIME is made. Left to
+    the standard library, each message's boundary is drawn when it is written out and checked
+    against its text by a regular expression compiled for that boundary alone: a twentieth of
+    the worker's time per confirmation. 128 random bits cannot occur in the text by chance, and
+    are drawn after the text is written, so no signer can put them in a name."""
+
+    def _create_message(self, msg):
+        msg = super()._create_message(msg)
+        for part in msg.walk():
+            if part.is_multipart() and part.get_boundary() is None:
+                part.set_boundary(f"=_{secrets.token_hex(16)}")
+        return msg
+
+
 def prune_outbox(days: int = OUTBOX_KEEP_DAYS, outbox_dir: Path | None = None) -> int:
     """Delete outbox files older than `days`. Returns how many."""
     folder = Path(outbox_dir or settings.EMAIL_OUTBOX_DIR)
@@ -92,10 +107,10 @@ def render_email(template: str, context: dict, language: str) -> tuple[str, str,
     return " ".join(subject.split()), text, html
 
 
-def build_email(template: str, to: str, context: dict, language: str) -> EmailMultiAlternatives:
+def build_email(template: str, to: str, context: dict, language: str) -> Email:
     """One rendered message (text and HTML) from DEFAULT_FROM_EMAIL, ready to queue."""
     subject, text, html = render_email(template, context, language)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+    message = Email(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")
     message.extra_headers["Auto-Submitted"] = "auto-generated"
     return message

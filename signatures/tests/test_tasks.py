@@ -133,3 +133,27 @@ def test_the_worker_reads_a_signature_as_the_orm_does_with_its_petitions_count(c
         assert (value, type(value)) == (expected, type(expected)), field.name
     assert read.petition_count == 41
     assert signature_to_mail(stored.pk + 1000) is None
+
+
+def test_the_worker_reads_the_signatures_of_a_batch_together(client, manifesto, smtp_server):
+    """One query for the signatures of the next few confirmations, not one each; a signature
+    withdrawn before they are read gets nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mail.sending import deliver
+
+    for i in range(3):
+        sign(client, email=f"olga{i}@example.org")
+    # Withdrawn while the worker held its message (the withdrawal cancels only what waits).
+    withdrawn = Signature.objects.order_by("pk")[2]
+    withdrawn.withdraw()
+    OutgoingMail.objects.filter(ref=withdrawn.ref).update(status="queued", finished_at=None)
+    with CaptureQueriesContext(connection) as queries:
+        deliver()
+    reads = [q["sql"] for q in queries if 'FROM "signatures_signature"' in q["sql"]]
+    assert len(reads) == 1
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "olga0@example.org",
+        "olga1@example.org",
+    ]
