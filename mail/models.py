@@ -122,8 +122,8 @@ def unpack(payload: str) -> Email:
     return message
 
 
-# kind -> function(ref) giving the message of a row queued without one, or None when what it
-# was about is gone (a withdrawn signature): then nothing is sent.
+# kind -> function(ref[, subject]) giving the message of a row queued without one, or None
+# when what it was about is gone (a withdrawn signature): then nothing is sent.
 RENDERERS: dict[str, Callable[..., EmailMessage | None]] = {}
 # kind -> function(refs) reading what several such rows are about at once: {ref: subject}.
 READERS: dict[str, Callable[[list[str]], dict]] = {}
@@ -136,8 +136,9 @@ def register_renderer(
 ) -> None:
     """Rows of `kind` queued without a message are rendered by `render(ref)` when sent. With
     `read`, the sender reads the subjects of the next few rows together (`read(refs)`, a dict
-    by ref; `OutgoingMail.read_ahead`) and each is rendered by `render(ref, subject)`: on a
-    viral day one query for a handful of confirmations instead of one each."""
+    by ref; `OutgoingMail.read_ahead`) and each is rendered by `render(ref, subject)`, with
+    None for a ref missing from the dict (gone): on a viral day one query for a handful of
+    confirmations instead of one each."""
     RENDERERS[kind] = render
     if read is not None:
         READERS[kind] = read
@@ -261,11 +262,12 @@ class OutgoingMail(models.Model):
         for read, group in by_reader.items():
             try:
                 subjects = read([row.ref for row in group])
+                found = [(subjects.get(row.ref),) for row in group]
             except Exception:  # noqa: BLE001 - each row tries again alone
                 log.warning("Reading ahead for %d e-mails failed", len(group), exc_info=True)
-                continue
-            for row in group:
-                row._read = (subjects.get(row.ref),)
+                found = [()] * len(group)
+            for row, subject in zip(group, found, strict=True):
+                row._read = subject
 
     def render(self) -> bool:
         """Make the message of a row queued without one. It stays in memory, never stored (a
@@ -273,7 +275,8 @@ class OutgoingMail(models.Model):
         there is nothing to send any more; a kind nobody registered raises LookupError."""
         if self.payload or self._rendered:
             return True
-        message = RENDERERS[self.kind](self.ref, *self._read)
+        read, self._read = self._read, ()  # used once, and not kept
+        message = RENDERERS[self.kind](self.ref, *read)
         if message is None:
             return False
         message.extra_headers.setdefault("Message-ID", message_id(self.key, message.from_email))

@@ -79,9 +79,11 @@ def judge(exc: Exception, message=None) -> Verdict:
 RECORD_EVERY = 20
 # Messages rendered by the worker have what they are about (a signature) read for this many at
 # a time, just before they are sent (`OutgoingMail.read_ahead`): a query for each was a third
-# of the worker's time per confirmation. A withdrawal in the moment it takes to send them does
-# not stop a message already read; a withdrawal before does.
+# of the worker's time per confirmation. Read again once the read is older than
+# READ_AHEAD_SECONDS (a slow server), and after a lost connection: a withdrawal stops every
+# message not yet read, and one read at most about a second before.
 READ_AHEAD = 20
+READ_AHEAD_SECONDS = 1.0
 
 
 def over_limit(rows: list[OutgoingMail]) -> set[int]:
@@ -133,11 +135,12 @@ def send_batch(connection, rows: list[OutgoingMail], counts: Counter) -> None:
 
 def _send_batch(connection, rows: list[OutgoingMail], counts: Counter, sent: list[int]) -> None:
     pending = list(rows)
-    ahead = 0
+    ahead, read_at = 0, 0.0
     while pending:
-        if not ahead:  # what the next few are about, read together just before they go
+        if not ahead or time.monotonic() - read_at > READ_AHEAD_SECONDS:
+            # What the next few are about, read together just before they go.
             OutgoingMail.read_ahead(pending[:READ_AHEAD])
-            ahead = READ_AHEAD
+            ahead, read_at = READ_AHEAD, time.monotonic()
         ahead -= 1
         row = pending.pop(0)
         message = None
@@ -165,6 +168,7 @@ def _send_batch(connection, rows: list[OutgoingMail], counts: Counter, sent: lis
                 )
                 counts["retrying" if row.retry_later(verdict.reason) else "failed"] += 1
             if verdict.connection_lost:
+                ahead = 0  # reconnecting may take long: read the next ones again
                 with contextlib.suppress(Exception):
                     connection.close()
                 try:

@@ -15,6 +15,7 @@ import functools
 import secrets
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import connections, router
 from django.urls import reverse
 from django.utils import translation
@@ -130,7 +131,9 @@ def read_signatures(refs: list[str]) -> dict[str, Signature | None]:
 _UNREAD = object()
 
 
-def render_signature_email(ref: str, template: str, signature=_UNREAD):
+def render_signature_email(
+    ref: str, template: str, signature: Signature | None | object = _UNREAD
+) -> EmailMessage | None:
     """The message for `ref` (`signature:<pk>`) as it is now; None once withdrawn or erased.
     `signature`: as `read_signatures` read it just before (None: gone), else read now."""
     if signature is _UNREAD:
@@ -140,6 +143,7 @@ def render_signature_email(ref: str, template: str, signature=_UNREAD):
         return None
     if not signature.email_encrypted:  # erased
         return None
+    signature = copy.copy(signature)  # one read may serve two messages (confirm, already-signed)
     signature.petition = copy.copy(petition_texts(signature.petition_id))
     signature.petition.signature_count = signature.petition_count
     # Raises InvalidToken when no configured key opens the address: a failure staff see on the
@@ -155,7 +159,7 @@ def register_renderers() -> None:
 
     for template in SIGNATURE_TEMPLATES:
 
-        def render(ref: str, *read, template: str = template):
+        def render(ref: str, *read, template: str = template) -> EmailMessage | None:
             return render_signature_email(ref, template, *read)
 
         register_renderer(template, render, read=read_signatures)

@@ -315,6 +315,41 @@ def test_when_reading_ahead_fails_each_message_reads_alone(smtp_server, caplog):
     assert "Reading ahead for 3 e-mails failed" in caplog.text
 
 
+def test_a_read_older_than_a_second_is_made_again_before_the_next_message(smtp_server, monkeypatch):
+    """A slow server: what the next messages are about is read again, not trusted for long."""
+    from mail import sending
+    from mail.models import register_renderer
+
+    reads = []
+
+    def read(refs):
+        reads.append(list(refs))
+        return dict.fromkeys(refs, "fresh")
+
+    register_renderer("test-read-old", lambda ref, subject: message("olga@example.org"), read=read)
+    monkeypatch.setattr(sending, "READ_AHEAD_SECONDS", -1.0)  # every read is too old at once
+    for i in range(3):
+        queue_email(None, key=f"old{i}", ref=f"thing:{i}", kind="test-read-old")
+    run_worker()
+    assert len(smtp_server.messages) == 3
+    assert sorted(len(refs) for refs in reads) == [1, 2, 3]  # read again before each message
+
+
+def test_a_reader_giving_something_unexpected_leaves_each_message_to_read_alone(smtp_server):
+    from mail.models import register_renderer
+
+    rendered = []
+
+    def render(ref, *subject):
+        rendered.append(subject)
+        return message("olga@example.org")
+
+    register_renderer("test-read-odd", render, read=lambda refs: None)  # not a dict
+    queue_email(None, key="odd", ref="thing:1", kind="test-read-odd")
+    run_worker()
+    assert len(smtp_server.messages) == 1 and rendered == [()]
+
+
 def test_each_message_has_a_random_boundary_of_its_own_and_parses_back():
     import email
     import re
@@ -330,6 +365,12 @@ def test_each_message_has_a_random_boundary_of_its_own_and_parses_back():
     kinds = [part.get_content_type() for part in parsed.walk()]
     assert kinds == ["multipart/alternative", "text/plain", "text/html"]
     assert "<html" in parsed.get_payload()[1].get_payload(decode=True).decode()
+    # As queued: the bytes made for SMTP carry such a boundary too, quoted in the header.
+    from mail.models import pack, raw
+
+    _sender, _to, mime = raw(pack(message("olga@example.org"), "key"))
+    assert re.search(rb'boundary="=_[0-9a-f]{32}"', mime)
+    assert email.message_from_bytes(mime).get_payload()[0].get_payload() == "Text"
 
 
 @pytest.fixture

@@ -74,8 +74,8 @@ class Email(EmailMultiAlternatives):
     the worker's time per confirmation. 128 random bits cannot occur in the text by chance, and
     are drawn after the text is written, so no signer can put them in a name."""
 
-    def _create_message(self, msg):
-        msg = super()._create_message(msg)
+    def message(self, *args, **kwargs):
+        msg = super().message(*args, **kwargs)
         for part in msg.walk():
             if part.is_multipart() and part.get_boundary() is None:
                 part.set_boundary(f"=_{secrets.token_hex(16)}")

@@ -145,7 +145,7 @@ def test_the_worker_reads_the_signatures_of_a_batch_together(client, manifesto, 
 
     for i in range(3):
         sign(client, email=f"olga{i}@example.org")
-    # Withdrawn while the worker held its message (the withdrawal cancels only what waits).
+    # Withdrawn after the worker claimed its message, before it read the signature.
     withdrawn = Signature.objects.order_by("pk")[2]
     withdrawn.withdraw()
     OutgoingMail.objects.filter(ref=withdrawn.ref).update(status="queued", finished_at=None)
