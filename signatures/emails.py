@@ -111,11 +111,6 @@ def signatures_to_mail(pks: list[int]) -> dict[int, Signature]:
     return {signature.pk: signature for signature in found}
 
 
-def signature_to_mail(pk: int) -> Signature | None:
-    """One signature as `signatures_to_mail` reads it, or None."""
-    return signatures_to_mail([pk]).get(pk)
-
-
 def _signature_pk(ref: str) -> int | None:
     prefix, _, pk = ref.partition(":")
     return int(pk) if prefix == "signature" and pk.isdigit() else None
@@ -137,8 +132,7 @@ def render_signature_email(
     """The message for `ref` (`signature:<pk>`) as it is now; None once withdrawn or erased.
     `signature`: as `read_signatures` read it just before (None: gone), else read now."""
     if signature is _UNREAD:
-        pk = _signature_pk(ref)
-        signature = signature_to_mail(pk) if pk is not None else None
+        signature = read_signatures([ref])[ref]
     if signature is None or signature.status == Signature.Status.WITHDRAWN:
         return None
     if not signature.email_encrypted:  # erased
@@ -195,6 +189,5 @@ def queue_withdrawn_email(email: str, petition: Petition, language: str, ref: st
 
 def record_failure(sender, ref: str, kind: str, reason: str, **kwargs) -> None:
     """A permanent failure shows on the signature in the admin (without the address)."""
-    prefix, _, pk = ref.partition(":")
-    if prefix == "signature" and pk.isdigit():
-        Signature.objects.filter(pk=int(pk)).update(email_failed=f"{kind}: {reason}"[:200])
+    if (pk := _signature_pk(ref)) is not None:
+        Signature.objects.filter(pk=pk).update(email_failed=f"{kind}: {reason}"[:200])

@@ -122,17 +122,18 @@ def test_tasks_of_a_dead_worker_are_run_again_after_the_timeout(manifesto, setti
 def test_the_worker_reads_a_signature_as_the_orm_does_with_its_petitions_count(client, manifesto):
     """The worker reads each signature by plain SQL just before sending its mail: the same
     values as the ORM, the petition's count beside them, and nothing for a row that is gone."""
-    from signatures.emails import signature_to_mail
+    from signatures.emails import read_signatures
 
     sign(client)
     stored = Signature.objects.get()
     manifesto.__class__.objects.filter(pk=manifesto.pk).update(signature_count=41)
-    read = signature_to_mail(stored.pk)
+    read = read_signatures([stored.ref])[stored.ref]
     for field in Signature._meta.concrete_fields:
         value, expected = getattr(read, field.attname), getattr(stored, field.attname)
         assert (value, type(value)) == (expected, type(expected)), field.name
     assert read.petition_count == 41
-    assert signature_to_mail(stored.pk + 1000) is None
+    gone = f"signature:{stored.pk + 1000}"
+    assert read_signatures([gone])[gone] is None
 
 
 def test_the_worker_reads_the_signatures_of_a_batch_together(client, manifesto, smtp_server):
